@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Only Python 3.11+, git and make are needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+export REGISTER_CONFIG ?= development
+FLASK := $(BIN)/flask --app register
+
+.PHONY: run test lint format bench venv clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0] + ". Run: make PYTHON=python3.11 ...")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+## run: install, create development secrets, migrate, load the demo, serve on 127.0.0.1:$(PORT)
+run: venv
+	$(FLASK) dev init
+	$(FLASK) db upgrade
+	$(FLASK) demo seed
+	@echo "Serving the register on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --graceful-timeout 5 'register.wsgi:app'
+
+## test: install and run the whole test suite (SQLite; set TEST_DATABASE_URL for PostgreSQL)
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## lint: ruff and mypy, as CI runs them
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy register
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

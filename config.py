@@ -1,0 +1,213 @@
+"""Configuration for the register, read from the environment when the app is created.
+
+``REGISTER_CONFIG`` picks one of ``development`` (default), ``testing`` or ``production``.
+Production refuses to start, naming what is missing, when a required setting is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigurationError(RuntimeError):
+    """A required setting is missing or malformed; the message names it."""
+
+
+class Config:
+    """Settings shared by every environment, read from `environ` (default: os.environ)."""
+
+    NAME = "base"
+    DEMO_SEED_ALLOWED = True
+    TESTING = False
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self._env = env
+        self.INSTANCE_PATH = str(Path(self.get("REGISTER_INSTANCE_PATH") or BASE_DIR / "instance"))
+        self.SECRET_KEY: str | None = self.get("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = self.get("DATABASE_URL") or self.default_database_url()
+        # Never put bound parameters (which may be personal data) into logs or error messages.
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {
+            "hide_parameters": True,
+            "pool_pre_ping": True,
+        }
+        self.SQLALCHEMY_ECHO = False
+        self.SQLALCHEMY_RECORD_QUERIES = False
+        self.SQLITE_BUSY_TIMEOUT_MS = self.get_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+        self.REDIS_URL = self.get("REDIS_URL")
+        self.TIMEZONE = self.get("TIMEZONE") or "Asia/Bishkek"
+        self.TRUSTED_PROXIES = self.get_int("TRUSTED_PROXIES", 0)
+        self.PORT = self.get_int("PORT", 5000)
+        self.SERVICE_URL = self.get("SERVICE_URL") or f"http://127.0.0.1:{self.PORT}"
+
+        self.MAIL_SERVER = self.get("MAIL_SERVER")
+        self.MAIL_PORT = self.get_int("MAIL_PORT", 25)
+        self.MAIL_USE_TLS = self.get_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = self.get_bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = self.get("MAIL_USERNAME")
+        self.MAIL_PASSWORD = self.get("MAIL_PASSWORD")
+        self.MAIL_DEFAULT_SENDER = self.get("MAIL_DEFAULT_SENDER") or "register@localhost"
+        self.MAIL_TIMEOUT_SECONDS = self.get_int("MAIL_TIMEOUT_SECONDS", 30)
+        self.MAIL_MAX_ATTEMPTS = self.get_int("MAIL_MAX_ATTEMPTS", 8)
+        self.MAIL_OUTBOX_DIR = self.get("MAIL_OUTBOX_DIR") or str(
+            Path(self.INSTANCE_PATH) / "outbox"
+        )
+
+        self.LANGUAGES = ("ky", "ru", "en")
+        self.BABEL_DEFAULT_LOCALE = self.get("DEFAULT_LOCALE") or "ky"
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+
+        self.MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+        self.WTF_CSRF_ENABLED = True
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_NAME = "register_session"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.PREFERRED_URL_SCHEME = "http"
+        self.HSTS_SECONDS = 0
+        self.LOG_JSON = self.get_bool("LOG_JSON", False)
+        self.LOG_LEVEL = self.get("LOG_LEVEL") or "INFO"
+        self.REGISTER_CONFIG = self.NAME
+
+    # -- reading the environment -------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        """Return the setting `name` from the environment, or None when unset or empty."""
+        value = self._env.get(name)
+        return value if value else None
+
+    def get_int(self, name: str, default: int) -> int:
+        """Return the setting `name` as an integer, naming it if it is not one."""
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+    def get_bool(self, name: str, default: bool) -> bool:
+        """Return the setting `name` as a boolean (1/true/yes/on)."""
+        raw = self.get(name)
+        if raw is None:
+            return default
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+    def default_database_url(self) -> str:
+        """The database used when DATABASE_URL is not set."""
+        return f"sqlite:///{Path(self.INSTANCE_PATH) / 'register.sqlite3'}"
+
+    def check(self) -> None:
+        """Raise ConfigurationError when a setting this environment requires is missing."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The upper-case settings, as Flask's config wants them."""
+        return {key: getattr(self, key) for key in dir(self) if key.isupper()}
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite under instance/, secrets made by `flask dev init`."""
+
+    NAME = "development"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = read_instance_secret(Path(self.INSTANCE_PATH))
+        self.TEMPLATES_AUTO_RELOAD = True
+
+
+class TestingConfig(Config):
+    """The test suite: its own database, fixed secrets, mail written to a temporary folder."""
+
+    NAME = "testing"
+    TESTING = True
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.TESTING = True
+        self.SECRET_KEY = self.get("SECRET_KEY") or "testing-secret-key-not-for-production"
+        self.SQLALCHEMY_DATABASE_URI = (
+            self.get("TEST_DATABASE_URL")
+            or self.get("DATABASE_URL")
+            or f"sqlite:///{Path(self.INSTANCE_PATH) / 'test.sqlite3'}"
+        )
+
+
+class ProductionConfig(Config):
+    """Production: every secret from the environment, secure cookies, HSTS, JSON logs."""
+
+    NAME = "production"
+    DEMO_SEED_ALLOWED = False
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = "https"
+        self.HSTS_SECONDS = self.get_int("HSTS_SECONDS", 63072000)
+        self.LOG_JSON = self.get_bool("LOG_JSON", True)
+
+    def default_database_url(self) -> str:
+        """Production has no default database."""
+        return ""
+
+    def check(self) -> None:
+        """Production needs its secret, its database and Redis from the environment."""
+        missing = [name for name in self.REQUIRED if not self.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "Production configuration refuses to start: missing setting(s) "
+                + ", ".join(missing)
+                + ". Set them in the environment."
+            )
+        if len(self.SECRET_KEY or "") < 32:
+            raise ConfigurationError("SECRET_KEY must be at least 32 characters in production.")
+        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            raise ConfigurationError("DATABASE_URL must point to PostgreSQL in production.")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for PostgreSQL URLs given without a driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def read_instance_secret(instance_path: Path) -> str | None:
+    """The development SECRET_KEY written by `flask dev init`, if it exists."""
+    try:
+        return (instance_path / "secret_key").read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Build and check the configuration named by `name` or by REGISTER_CONFIG."""
+    env = os.environ if environ is None else environ
+    name = name or env.get("REGISTER_CONFIG") or "development"
+    try:
+        config_class = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigurationError(
+            f"REGISTER_CONFIG must be one of {', '.join(CONFIGS)}; got {name!r}"
+        ) from exc
+    config = config_class(env)
+    config.check()
+    return config

@@ -1,0 +1,86 @@
+"""The Register of Personal Data Holders: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, load_config, normalise_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Endpoints anyone may reach without signing in. Every other endpoint needs a signed-in user
+# (deny by default, see register.permissions). Blueprints add theirs with `public_endpoint`.
+PUBLIC_ENDPOINTS: set[str] = {
+    "static",
+    "public.index",
+    "public.healthz",
+    "public.readyz",
+}
+
+
+def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
+    """Build the application for `config` (a Config, its name, or REGISTER_CONFIG)."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.from_mapping(config.as_dict())
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["PUBLIC_ENDPOINTS"] = set(PUBLIC_ENDPOINTS)
+
+    from register import logs
+
+    logs.init_app(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from register import errors, i18n, permissions, requests, security
+
+    # after_request functions run in reverse order of registration: the transaction is
+    # finished first, then headers are set, then the request is logged.
+    logs.init_request_logging(app)
+    security.init_app(app)
+    requests.init_app(app)
+    permissions.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+
+    from register import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from register import models  # noqa: F401 - registers every model with the metadata
+    from register.database import configure_sqlite
+    from register.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+            configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(
+        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from register.inbox.views import blueprint as inbox_blueprint
+    from register.public.views import blueprint as public_blueprint
+
+    app.register_blueprint(public_blueprint)
+    app.register_blueprint(inbox_blueprint)

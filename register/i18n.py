@@ -1,0 +1,56 @@
+"""Languages (Kyrgyz, Russian, English) and the agency's time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+
+from register.extensions import babel
+
+LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+
+def select_locale() -> str:
+    """?lang= (remembered in the session), then the saved choice, then the browser's."""
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        session["lang"] = asked
+        return asked
+    saved = session.get("lang")
+    if saved in languages:
+        return str(saved)
+    best = request.accept_languages.best_match(languages)
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def agency_timezone() -> ZoneInfo:
+    """The agency's time zone (TIMEZONE, default Asia/Bishkek): dates and deadlines use it."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_now() -> datetime:
+    """The current time in the agency's time zone."""
+    return datetime.now(agency_timezone())
+
+
+def local_today() -> date:
+    """Today's date in the agency's time zone."""
+    return local_now().date()
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel and give templates the language list."""
+    babel.init_app(
+        app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
+    )
+
+    @app.context_processor
+    def inject_languages() -> dict[str, object]:
+        return {
+            "languages": LANGUAGE_NAMES,
+            "current_language": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+        }

@@ -1,0 +1,1 @@
+"""Each user's inbox of notifications."""

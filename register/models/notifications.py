@@ -1,0 +1,80 @@
+"""Notifications: one row is both the user's inbox item and the e-mail outbox entry.
+
+A service writes the row in the same transaction as the change that causes it, so a rolled-back
+change leaves no message. `mail send` later delivers the e-mail part exactly once.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from register.extensions import db
+from register.database import utcnow
+from register.models.users import User
+
+
+class DeliveryStatus(enum.StrEnum):
+    """Where the e-mail copy of a notification stands."""
+
+    PENDING = "pending"  # waiting to be sent (again, after next_attempt_at)
+    SENDING = "sending"  # claimed by a sender; never picked up again automatically
+    SENT = "sent"
+    FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS
+    NOT_EMAILED = "not_emailed"  # inbox only
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_class]
+
+
+class Notification(db.Model):
+    """A message to one user: shown in the inbox, and e-mailed unless inbox-only."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index("ix_notifications_recipient_created", "recipient_id", "created_at"),
+        sa.Index("ix_notifications_delivery_due", "delivery_status", "next_attempt_at"),
+    )
+
+    recipient_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str | None] = mapped_column(sa.String(500), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    delivery_status: Mapped[DeliveryStatus] = mapped_column(
+        sa.Enum(
+            DeliveryStatus,
+            native_enum=False,
+            length=20,
+            values_callable=_enum_values,
+            validate_strings=True,
+        ),
+        default=DeliveryStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500), default=None)
+
+    recipient: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def is_read(self) -> bool:
+        """Whether the recipient has opened or dismissed it."""
+        return self.read_at is not None
+
+    @property
+    def message_id(self) -> str:
+        """A stable Message-ID, so that a receiving server can spot a duplicate."""
+        return f"<{self.id}@register.notifications>"

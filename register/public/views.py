@@ -1,0 +1,41 @@
+"""Public views: home page, liveness and readiness."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, jsonify, render_template
+from sqlalchemy.exc import SQLAlchemyError
+
+from register.extensions import db
+
+blueprint = Blueprint("public", __name__)
+log = logging.getLogger("register.health")
+
+
+@blueprint.get("/")
+def index() -> str:
+    """The home page: what the register is and where to start."""
+    return render_template("public/index.html")
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    """Liveness: the process answers (touches nothing else)."""
+    return jsonify(status="ok")
+
+
+@blueprint.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Readiness: the database answers a trivial query; 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.error("readiness check failed: %s", type(exc).__name__)
+        try:
+            db.session.rollback()
+        except SQLAlchemyError:
+            pass
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200

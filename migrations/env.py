@@ -18,7 +18,7 @@ target_db = current_app.extensions["migrate"].db
 
 
 def render_item(type_, obj, autogen_context):
-    """Write the app's column types as plain SQLAlchemy types, so revisions never import app code."""
+    """Write the app's column types as plain SQLAlchemy types: revisions never import app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     if type_ == "type" and isinstance(obj, sa_types.Uuid):

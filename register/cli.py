@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -34,7 +33,9 @@ def write_secret_file(path: Path, content: str) -> bool:
 def dev_init() -> None:
     """Create the development secrets under instance/ (never overwrites them)."""
     if current_app.config["REGISTER_CONFIG"] == "production":
-        raise click.ClickException("dev init is for development; production reads its secrets from the environment.")
+        raise click.ClickException(
+            "dev init is for development; production reads its secrets from the environment."
+        )
     instance = Path(current_app.instance_path)
     created = write_secret_file(instance / "secret_key", secrets.token_urlsafe(48) + "\n")
     click.echo(
@@ -73,13 +74,6 @@ def mail_send(limit: int, requeue_stuck: bool) -> None:
     )
     for line in report.errors:
         click.echo(f"  {line}", err=True)
-
-
-@click.command("db-check")
-def db_check() -> None:
-    """Say whether the database answers (used by scripts before migrating)."""
-    db.session.execute(sa.text("SELECT 1"))
-    click.echo("database ok")
 
 
 def init_app(app: Flask) -> None:

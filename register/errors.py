@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from register.extensions import db
+from register.extensions import db, login_manager
 
 log = logging.getLogger("register.errors")
 
@@ -37,13 +37,22 @@ EXPLANATIONS = {
     400: _l("Check what you entered and try again."),
     401: _l("You need to sign in to see this page."),
     403: _l("If you think you should have access, contact the agency."),
-    404: _l("If you typed the address, check it is correct. If you followed a link, it may be out of date."),
+    404: _l(
+        "If you typed the address, check it is correct. "
+        "If you followed a link, it may be out of date."
+    ),
     405: _l("Go back and use the buttons on the page."),
     409: _l("Reload the page to see the latest version, then make your change again."),
     413: _l("Files may be at most 10 MB. Try a smaller file."),
     429: _l("You have made too many requests. Wait a few minutes and try again."),
-    500: _l("Your data has not been lost. Try again later; if it happens again, tell us the incident number."),
-    503: _l("The register cannot reach its database right now. Your data is safe; please try again in a few minutes."),
+    500: _l(
+        "Your data has not been lost. Try again later; "
+        "if it happens again, tell us the incident number."
+    ),
+    503: _l(
+        "The register cannot reach its database right now. "
+        "Your data is safe; please try again in a few minutes."
+    ),
 }
 
 CSRF_EXPLANATION = _l(
@@ -56,9 +65,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(
@@ -76,8 +86,11 @@ def error_response(
         response = jsonify(body)
         response.mimetype = "application/problem+json"
         return response, status
-    # 500 and 503 pages must render without touching the database (it may be the cause).
+    # 500 and 503 pages must render without touching the database (it may be the cause):
+    # if the user was not loaded yet, the page treats the visitor as anonymous.
     minimal = status >= 500
+    if minimal and "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
     html = render_template(
         "errors/error.html",
         status=status,
@@ -112,7 +125,11 @@ def init_app(app: Flask) -> None:
         if status not in TITLES:
             return error.get_response()
         response_detail = None
-        if status in (400, 409) and error.description and error.description != type(error).description:
+        if (
+            status in (400, 409)
+            and error.description
+            and error.description != type(error).description
+        ):
             response_detail = str(error.description)
         result = error_response(status, detail=response_detail)
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
@@ -148,7 +165,14 @@ def init_app(app: Flask) -> None:
 
 def problem(status: int, detail: str) -> Response:
     """A problem+json response for API views that refuse a request themselves."""
-    response = jsonify({"type": "about:blank", "title": str(TITLES.get(status, "")), "status": status, "detail": detail})
+    response = jsonify(
+        {
+            "type": "about:blank",
+            "title": str(TITLES.get(status, "")),
+            "status": status,
+            "detail": detail,
+        }
+    )
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response

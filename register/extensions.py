@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -11,6 +13,12 @@ from flask_wtf import CSRFProtect
 from register.database import Base, Session
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": Session})
+
+# Models subclass `Model`: Flask-SQLAlchemy's db.Model at run time, typed as our Base for mypy.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
 from register.extensions import babel
@@ -16,7 +16,9 @@ LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "Engli
 def select_locale() -> str:
     """?lang= (remembered in the session), then the saved choice, then the browser's."""
     languages = current_app.config["LANGUAGES"]
-    asked = request.args.get("lang")
+    if not has_request_context():  # CLI commands and e-mails pick their locale explicitly
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    asked = request.args.get("lang", "")
     if asked in languages:
         session["lang"] = asked
         return asked
@@ -24,7 +26,7 @@ def select_locale() -> str:
     if saved in languages:
         return str(saved)
     best = request.accept_languages.best_match(languages)
-    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return str(best or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def agency_timezone() -> ZoneInfo:

@@ -114,7 +114,9 @@ def init_request_logging(app: Flask) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         # Read the user only if the request already loaded it: never touch the database here.
         user = g.get("_login_user")
-        user_id = str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
+        user_id = (
+            str(user.id) if user is not None and getattr(user, "is_authenticated", False) else None
+        )
         request_logger.info(
             "%s %s %s %sms user=%s",
             request.method,

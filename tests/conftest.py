@@ -7,6 +7,7 @@ is built by the migrations, not by create_all, so the migrations are what the te
 
 from __future__ import annotations
 
+import contextvars
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -18,8 +19,7 @@ import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import Flask
-from flask.globals import _cv_app
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from itsdangerous import URLSafeTimedSerializer
 
 from config import TestingConfig
@@ -56,7 +56,7 @@ def reset_database(engine: sa.Engine) -> None:
 
 
 class Client(FlaskClient):
-    """A test client whose every request runs in its own app context, as in production.
+    """A test client whose every request runs in a fresh context, as in production.
 
     Without this, requests would share the test's app context, and with it `g` (Flask-Login
     caches the signed-in user there) and the database session.
@@ -64,11 +64,7 @@ class Client(FlaskClient):
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         """Make the request outside the test's app context."""
-        token = _cv_app.set(None)  # type: ignore[arg-type]
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            _cv_app.reset(token)
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         """A valid CSRF token for this client's session, as a form page would embed it."""
@@ -84,12 +80,25 @@ class Client(FlaskClient):
         return self.post(url, data=payload, **kwargs)
 
 
+class CliRunner(FlaskCliRunner):
+    """Runs a command in the runner's own app, outside the test's app context."""
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        """Invoke the command as `flask --app register …` would."""
+        return contextvars.Context().run(super().invoke, *args, **kwargs)
+
+
+def _use_test_classes(application: Flask) -> Flask:
+    application.test_client_class = Client
+    application.test_cli_runner_class = CliRunner
+    return application
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The application, with a freshly migrated database, shared by the session's tests."""
     instance_path = tmp_path_factory.mktemp("instance")
-    application = create_app(TestingConfig(make_environ(instance_path)))
-    application.test_client_class = Client
+    application = _use_test_classes(create_app(TestingConfig(make_environ(instance_path))))
     with application.app_context():
         reset_database(_db.engine)
         flask_migrate.upgrade()
@@ -161,9 +170,7 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
     """Build a separate app with extra settings (its database is the session's unless given)."""
 
     def factory(config_class: type[TestingConfig] = TestingConfig, **settings: str) -> Flask:
-        application = create_app(config_class(make_environ(tmp_path, **settings)))
-        application.test_client_class = Client
-        return application
+        return _use_test_classes(create_app(config_class(make_environ(tmp_path, **settings))))
 
     return factory
 

@@ -13,8 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from register.extensions import db
 from register.database import utcnow
+from register.extensions import Model
 from register.models.users import User
 
 
@@ -32,7 +32,7 @@ def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
     return [str(member.value) for member in enum_class]
 
 
-class Notification(db.Model):
+class Notification(Model):
     """A message to one user: shown in the inbox, and e-mailed unless inbox-only."""
 
     __tablename__ = "notifications"
@@ -41,9 +41,7 @@ class Notification(db.Model):
         sa.Index("ix_notifications_delivery_due", "delivery_status", "next_attempt_at"),
     )
 
-    recipient_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE")
-    )
+    recipient_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(64))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -62,7 +60,7 @@ class Notification(db.Model):
         default=DeliveryStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(sa.String(500), default=None)

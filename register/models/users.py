@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from register.extensions import db
 from register.database import TimestampMixin
+from register.extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -27,7 +27,7 @@ class Role(enum.StrEnum):
         return self is not Role.HOLDER
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     """A person who signs in: a holder's clerk or a member of the agency's staff."""
 
     __tablename__ = "users"
@@ -43,7 +43,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Flask-Login: deactivated accounts cannot sign in."""
         return self.is_active_account
 

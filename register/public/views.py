@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import sqlalchemy as sa
@@ -33,9 +34,7 @@ def readyz() -> tuple[Response, int]:
         db.session.execute(sa.text("SELECT 1"))
     except SQLAlchemyError as exc:
         log.error("readiness check failed: %s", type(exc).__name__)
-        try:
+        with contextlib.suppress(SQLAlchemyError):
             db.session.rollback()
-        except SQLAlchemyError:
-            pass
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok"), 200

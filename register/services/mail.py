@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from register.database import utcnow
 from register.extensions import db
@@ -84,7 +85,9 @@ class SmtpTransport:
         connection: smtplib.SMTP
         if config["MAIL_USE_SSL"]:
             connection = smtplib.SMTP_SSL(
-                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+                config["MAIL_SERVER"],
+                config["MAIL_PORT"],
+                timeout=timeout,
                 context=ssl.create_default_context(),
             )
         else:
@@ -150,9 +153,10 @@ def build_message(notification: Notification) -> EmailMessage:
     message["X-Register-Notification"] = str(notification.id)
     message["Auto-Submitted"] = "auto-generated"
     link = config["SERVICE_URL"].rstrip("/") + notification.link if notification.link else None
-    message.set_content(
-        render_template("mail/notification.txt", notification=notification, link=link)
-    )
+    with force_locale(notification.recipient.locale):
+        message.set_content(
+            render_template("mail/notification.txt", notification=notification, link=link)
+        )
     return message
 
 
@@ -249,12 +253,16 @@ def _deliver(
         if notification.attempts >= max_attempts:
             notification.delivery_status = DeliveryStatus.FAILED
             report.failed += 1
-            log.warning("message %s gave up after %d attempts", notification.id, notification.attempts)
+            log.warning(
+                "message %s gave up after %d attempts", notification.id, notification.attempts
+            )
         else:
             notification.delivery_status = DeliveryStatus.PENDING
             notification.next_attempt_at = now + backoff(notification.attempts)
             report.retrying += 1
-            log.info("message %s will be retried at %s", notification.id, notification.next_attempt_at)
+            log.info(
+                "message %s will be retried at %s", notification.id, notification.next_attempt_at
+            )
         report.errors.append(f"{notification.id}: {error}")
     else:
         notification.delivery_status = DeliveryStatus.SENT

@@ -49,8 +49,9 @@ def notify(
     return notification
 
 
-def notify_all(recipients: Iterable[User], kind: str, subject: object, body: object, *,
-               link: str | None = None) -> list[Notification]:
+def notify_all(
+    recipients: Iterable[User], kind: str, subject: object, body: object, *, link: str | None = None
+) -> list[Notification]:
     """Queue the same message to several users (e.g. every user of an organisation)."""
     return [notify(user, kind, subject, body, link=link) for user in recipients]
 

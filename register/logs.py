@@ -25,6 +25,22 @@ _STANDARD_ATTRIBUTES = set(
 ) | {"message", "asctime", "request_id"}
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (tests and servers may replace it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 class RequestIdFilter(logging.Filter):
     """Stamp every record made during a request with that request's id."""
 
@@ -76,7 +92,7 @@ class TextFormatter(logging.Formatter):
 
 def init_app(app: Flask) -> None:
     """Configure the root logger once for this process."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(JsonFormatter() if app.config["LOG_JSON"] else TextFormatter())
     handler.addFilter(RequestIdFilter())
     handler.set_name("register")

@@ -39,6 +39,10 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (5xx): retrying will not help."""
 
 
+class TransportUnavailable(Exception):
+    """The mail server cannot be reached: stop this run, the rest waits for the next one."""
+
+
 class Transport(Protocol):
     """Something that delivers one e-mail message."""
 
@@ -80,6 +84,14 @@ class SmtpTransport:
         self.connection: smtplib.SMTP | None = None
 
     def _connect(self) -> smtplib.SMTP:
+        try:
+            return self._open()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportUnavailable(
+                f"cannot reach the mail server: {type(exc).__name__}"
+            ) from exc
+
+    def _open(self) -> smtplib.SMTP:
         config = self.config
         timeout = config["MAIL_TIMEOUT_SECONDS"]
         connection: smtplib.SMTP
@@ -113,6 +125,9 @@ class SmtpTransport:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentDeliveryError(f"refused ({exc.smtp_code})") from exc
             self.close()  # a transient failure may leave the session in a bad state
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self.close()  # the next message opens a new connection
             raise
 
     def close(self) -> None:
@@ -222,7 +237,9 @@ def send_pending(
             notification = _claim_next(now)
             if notification is None:
                 break
-            _deliver(notification, transport, now, report)
+            if not _deliver(notification, transport, now, report):
+                log.warning("mail server unreachable; the rest waits for the next run")
+                break
     finally:
         transport.close()
     report.stuck = int(
@@ -237,17 +254,30 @@ def send_pending(
 
 def _deliver(
     notification: Notification, transport: Transport, now: datetime, report: SendReport
-) -> None:
+) -> bool:
+    """Send one claimed message and record the outcome; False when the server is unreachable."""
     max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
+    reachable = True
     try:
-        transport.send(build_message(notification))
+        message = build_message(notification)
+    except Exception as exc:  # a message that cannot be built will never be: fail it, go on
+        notification.delivery_status = DeliveryStatus.FAILED
+        notification.last_error = f"cannot build the message: {type(exc).__name__}"
+        report.failed += 1
+        report.errors.append(f"{notification.id}: {notification.last_error}")
+        log.exception("message %s cannot be built", notification.id)
+        db.session.commit()
+        return True
+    try:
+        transport.send(message)
     except PermanentDeliveryError as exc:
         notification.delivery_status = DeliveryStatus.FAILED
         notification.last_error = str(exc)[:500]
         report.failed += 1
         report.errors.append(f"{notification.id}: {exc}")
         log.warning("message %s refused for good: %s", notification.id, exc)
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, TransportUnavailable) as exc:
+        reachable = not isinstance(exc, TransportUnavailable)
         error = f"{type(exc).__name__}: {getattr(exc, 'smtp_code', '')}".rstrip(": ")
         notification.last_error = error[:500]
         if notification.attempts >= max_attempts:
@@ -270,3 +300,4 @@ def _deliver(
         notification.last_error = None
         report.sent += 1
     db.session.commit()
+    return reachable

@@ -32,7 +32,8 @@ def notify(
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification links only to a local path")
     with force_locale(recipient.locale):
-        subject_text = str(subject).strip()
+        # A subject is one line (it becomes an e-mail header).
+        subject_text = " ".join(str(subject).split())
         body_text = str(body).strip()
     notification = Notification(
         recipient_id=recipient.id,

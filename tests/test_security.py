@@ -54,8 +54,9 @@ def test_csrf_refused_without_a_token_and_nothing_changes(client, auth, db):
     assert db.session.get(Notification, notification.id).read_at is not None
 
 
-def test_client_address_ignores_forwarded_for_without_trusted_proxies(make_app):
-    app = make_app()
+def client_address_seen(make_app, forwarded_for: str, **settings: str) -> str:
+    """The address the app takes for a request sent with this X-Forwarded-For header."""
+    app = make_app(**settings)
     seen = []
 
     @app.get("/whoami")
@@ -66,25 +67,18 @@ def test_client_address_ignores_forwarded_for_without_trusted_proxies(make_app):
         return "ok"
 
     app.config["PUBLIC_ENDPOINTS"].add("whoami")
-    app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
-    assert seen == ["127.0.0.1"]
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": forwarded_for})
+    return seen[0]
+
+
+def test_client_address_ignores_forwarded_for_without_trusted_proxies(make_app):
+    assert client_address_seen(make_app, "203.0.113.9") == "127.0.0.1"
 
 
 def test_client_address_through_one_trusted_proxy(make_app):
-    app = make_app(TRUSTED_PROXIES="1")
-    seen = []
-
-    @app.get("/whoami")
-    def whoami():
-        from flask import request
-
-        seen.append(request.remote_addr)
-        return "ok"
-
-    app.config["PUBLIC_ENDPOINTS"].add("whoami")
     # The proxy appends the real client; anything the client sent before it is not trusted.
-    app.test_client().get("/whoami", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.9"})
-    assert seen == ["203.0.113.9"]
+    seen = client_address_seen(make_app, "198.51.100.1, 203.0.113.9", TRUSTED_PROXIES="1")
+    assert seen == "203.0.113.9"
 
 
 def test_every_private_endpoint_refuses_anonymous_visitors(app, client):

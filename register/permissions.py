@@ -6,6 +6,7 @@ too, so that views ask one place whether a user may see a thing.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from register.extensions import login_manager
+from register.extensions import db, login_manager
 from register.models import Notification, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,17 +58,19 @@ def init_app(app: Flask) -> None:
     """Install the deny-by-default gate and the user loader."""
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        import uuid
-
-        from register.extensions import db
-
+    def load_user(session_id: str) -> User | None:
+        # The session holds "<user id>:<session counter>": raising the counter in the database
+        # (password change, "sign out everywhere") ends every session that holds the old one.
+        user_id, _, version = session_id.partition(":")
         try:
             key = uuid.UUID(user_id)
+            session_version = int(version)
         except ValueError:
             return None
         user = db.session.get(User, key)
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active or user.session_version != session_version:
+            return None
+        return user
 
     @app.before_request
     def deny_by_default() -> Any:

@@ -133,7 +133,7 @@ def test_every_page_answers_a_clear_503_when_the_database_is_down(database_down_
     client = database_down_app.test_client()
     user = UserFactory.build()  # never saved: the database is down
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)  # loading the user needs the database
+        session["_user_id"] = f"{user.id}:1"  # loading the user needs the database
     for path in ("/", "/inbox/"):
         response = client.get(path)
         assert response.status_code == 503, path

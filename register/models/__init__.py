@@ -1,6 +1,6 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from register.models.notifications import DeliveryStatus, Notification
-from register.models.users import Role, User
+from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
-__all__ = ["DeliveryStatus", "Notification", "Role", "User"]
+__all__ = ["STAFF_ROLES", "DeliveryStatus", "Notification", "RecoveryCode", "Role", "User"]

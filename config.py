@@ -72,6 +72,32 @@ class Config:
         self.REMEMBER_COOKIE_SECURE = False
         self.PREFERRED_URL_SCHEME = "http"
         self.HSTS_SECONDS = 0
+        # Accounts: hashing cost, lock-out, tokens, staff sessions, rate limits.
+        self.ARGON2_TIME_COST = self.get_int("ARGON2_TIME_COST", 3)
+        self.ARGON2_MEMORY_COST_KIB = self.get_int("ARGON2_MEMORY_COST_KIB", 65536)
+        self.ARGON2_PARALLELISM = self.get_int("ARGON2_PARALLELISM", 2)
+        self.PASSWORD_MIN_LENGTH = 12
+        self.SIGN_IN_MAX_FAILURES = self.get_int("SIGN_IN_MAX_FAILURES", 5)
+        self.SIGN_IN_LOCKOUT_MINUTES = self.get_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+        self.EMAIL_CONFIRMATION_HOURS = 48
+        self.PASSWORD_RESET_MINUTES = 60
+        self.STAFF_INVITATION_HOURS = 72
+        self.TWO_FACTOR_PENDING_MINUTES = 5
+        self.STAFF_IDLE_MINUTES = self.get_int("STAFF_IDLE_MINUTES", 30)
+        self.RATELIMIT_ENABLED = self.get_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_KEY_PREFIX = "register"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.RATE_LIMIT_SIGN_IN_IP = self.get("RATE_LIMIT_SIGN_IN_IP") or "30 per 15 minutes"
+        self.RATE_LIMIT_SIGN_IN_ACCOUNT = (
+            self.get("RATE_LIMIT_SIGN_IN_ACCOUNT") or "10 per 15 minutes"
+        )
+        self.RATE_LIMIT_SIGN_UP_IP = self.get("RATE_LIMIT_SIGN_UP_IP") or "10 per hour"
+        self.RATE_LIMIT_RESET_IP = self.get("RATE_LIMIT_RESET_IP") or "10 per hour"
+        self.RATE_LIMIT_RESET_ACCOUNT = self.get("RATE_LIMIT_RESET_ACCOUNT") or "3 per hour"
+        self.RATE_LIMIT_TWO_FACTOR = self.get("RATE_LIMIT_TWO_FACTOR") or "10 per 15 minutes"
+        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
         self.LOG_JSON = self.get_bool("LOG_JSON", False)
         self.LOG_LEVEL = self.get("LOG_LEVEL") or "INFO"
         self.REGISTER_CONFIG = self.NAME
@@ -134,6 +160,10 @@ class TestingConfig(Config):
         super().__init__(environ)
         self.TESTING = True
         self.SECRET_KEY = self.get("SECRET_KEY") or "testing-secret-key-not-for-production"
+        # Cheap hashing in tests only; production keeps the defaults above.
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST_KIB = 8
+        self.ARGON2_PARALLELISM = 1
         self.SQLALCHEMY_DATABASE_URI = (
             self.get("TEST_DATABASE_URL")
             or self.get("DATABASE_URL")

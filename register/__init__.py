@@ -64,7 +64,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from register import models  # noqa: F401 - registers every model with the metadata
     from register.database import configure_sqlite
-    from register.extensions import csrf, db, login_manager, migrate
+    from register.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     with app.app_context():
@@ -76,11 +76,23 @@ def _init_extensions(app: Flask) -> None:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
+    from register.activity.views import blueprint as activity_blueprint
+    from register.admin.views import blueprint as admin_blueprint
+    from register.auth import two_factor_views  # noqa: F401 - adds its routes to auth
+    from register.auth.views import PUBLIC as AUTH_PUBLIC
+    from register.auth.views import account_blueprint
+    from register.auth.views import blueprint as auth_blueprint
     from register.inbox.views import blueprint as inbox_blueprint
     from register.public.views import blueprint as public_blueprint
 
     app.register_blueprint(public_blueprint)
+    app.register_blueprint(auth_blueprint)
+    app.register_blueprint(account_blueprint)
     app.register_blueprint(inbox_blueprint)
+    app.register_blueprint(activity_blueprint)
+    app.register_blueprint(admin_blueprint)
+    app.config["PUBLIC_ENDPOINTS"].update(AUTH_PUBLIC)

@@ -15,6 +15,8 @@ from register.extensions import db
 dev_cli = AppGroup("dev", help="Development set-up.")
 demo_cli = AppGroup("demo", help="Demonstration data.")
 mail_cli = AppGroup("mail", help="E-mail delivery of notifications.")
+users_cli = AppGroup("users", help="Agency staff accounts.")
+activity_cli = AppGroup("activity", help="The activity log's hash chain.")
 
 
 def write_secret_file(path: Path, content: str) -> bool:
@@ -76,8 +78,87 @@ def mail_send(limit: int, requeue_stuck: bool) -> None:
         click.echo(f"  {line}", err=True)
 
 
+@users_cli.command("create")
+@click.option("--email", required=True, help="The staff member's work e-mail address.")
+@click.option(
+    "--role", required=True, type=click.Choice(["inspector", "supervisor", "admin"]), help="Role."
+)
+@click.option("--name", "full_name", default=None, help="Full name (default: the e-mail's name).")
+@click.option(
+    "--password",
+    default=None,
+    help="Set this password now. Without it, an invitation link to choose one is e-mailed.",
+)
+@click.option("--locale", default="ru", type=click.Choice(["ky", "ru", "en"]))
+def users_create(
+    email: str, role: str, full_name: str | None, password: str | None, locale: str
+) -> None:
+    """Create an inspector, supervisor or admin; they enrol two-factor at first sign-in."""
+    from register.models import Role
+    from register.services.accounts import AccountError
+    from register.services.passwords import password_problems
+    from register.services.staff import create_staff
+
+    if password is not None:
+        problems = password_problems(password, email)
+        if problems:
+            raise click.ClickException(" ".join(problems))
+    try:
+        user = create_staff(
+            email,
+            full_name or email.split("@", 1)[0],
+            Role(role),
+            password=password,
+            locale=locale,
+        )
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    how = "password set" if password else "invitation link queued (run `mail send`)"
+    click.echo(f"Created {role} {user.email} ({how}); two-factor enrolment at first sign-in.")
+
+
+@activity_cli.command("verify")
+@click.option(
+    "--checkpoint",
+    "against",
+    nargs=2,
+    type=(int, str),
+    default=None,
+    metavar="SEQ HASH",
+    help="A head printed earlier by `activity checkpoint`: the chain must still hold it.",
+)
+def activity_verify(against: tuple[int, str] | None) -> None:
+    """Recompute the activity chain; print OK or the first broken entry (exit status 1)."""
+    from register.database import write_intent
+    from register.services.activity import Checkpoint, verify
+
+    # Read only: on SQLite the check then never holds the write lock while it reads.
+    with write_intent(False):
+        result = verify(db.session, against=Checkpoint(*against) if against else None)
+        db.session.rollback()
+    if not result.ok:
+        click.echo(f"BROKEN at entry {result.first_broken_seq}: {result.reason}")
+        raise SystemExit(1)
+    click.echo(f"OK: {result.checked} entries, head {result.head.seq} {result.head.hash}")
+
+
+@activity_cli.command("checkpoint")
+def activity_checkpoint() -> None:
+    """Print the chain's head (seq, hash) and the time: keep it outside the database."""
+    from register.database import utcnow, write_intent
+    from register.services.activity import checkpoint
+
+    with write_intent(False):
+        head = checkpoint(db.session)
+        db.session.rollback()
+    click.echo(f"{head.seq} {head.hash} {utcnow().isoformat(timespec='seconds')}")
+
+
 def init_app(app: Flask) -> None:
     """Attach the command groups to the app's CLI."""
     app.cli.add_command(dev_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(activity_cli)

@@ -109,6 +109,19 @@ def _rollback_quietly() -> None:
         log.warning("rollback after an error failed", exc_info=True)
 
 
+def _record_refusal() -> None:
+    """Write a refused request to the activity log; it survives the request's rollback."""
+    from register.services import activity
+
+    try:
+        activity.record_security_event(
+            "access.refused",
+            details={"endpoint": request.endpoint or "", "method": request.method},
+        )
+    except Exception:  # the refusal must still be answered even if logging fails
+        log.exception("could not record a refused request")
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
@@ -124,6 +137,8 @@ def init_app(app: Flask) -> None:
             return handle_unexpected(error.original_exception or error)
         if status not in TITLES:
             return error.get_response()
+        if status == 403:
+            _record_refusal()
         response_detail = None
         if (
             status in (400, 409)

@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask, Response, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -107,6 +108,16 @@ def init_app(app: Flask) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     app.logger.handlers.clear()
     app.logger.propagate = True
+
+
+def _loaded_user_id() -> str | None:
+    """The signed-in user's id if this request loaded the user, read without any query
+    (after the commit the object is expired; its identity is still known)."""
+    user = g.get("_login_user")
+    state = sa.inspect(user, raiseerr=False) if user is not None else None
+    if state is None or not state.identity:
+        return None
+    return str(state.identity[0])
 
 
 def new_request_id() -> str:

@@ -6,12 +6,14 @@ too, so that views ask one place whether a user may see a thing.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from register.extensions import db, login_manager
@@ -72,10 +74,50 @@ def init_app(app: Flask) -> None:
             return None
         return user
 
+    login_manager.login_view = "auth.sign_in"
+    login_manager.session_protection = "basic"
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Any:
+        # API clients get problem details; browsers go to sign-in and come back afterwards.
+        from register.errors import error_response, wants_json
+
+        if wants_json():
+            return error_response(401)
+        flash(_l("Please sign in to continue."), "info")
+        target = request.full_path if request.method == "GET" else None
+        if target and target.endswith("?"):
+            target = target[:-1]
+        return redirect(url_for("auth.sign_in", next=target))
+
     @app.before_request
     def deny_by_default() -> Any:
         if is_public(request.endpoint):
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
+        if current_user.is_staff and idle_too_long():
+            from register.auth import sessions
+            from register.services import activity
+
+            activity.record_security_event(
+                "auth.idle_timeout", object_type="user", object_id=str(current_user.id)
+            )
+            sessions.end()
+            flash(
+                _l(
+                    "You were signed out after %(minutes)d minutes without activity.",
+                    minutes=app.config["STAFF_IDLE_MINUTES"],
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        session["last_active"] = int(time.time())
         return None
+
+
+def idle_too_long() -> bool:
+    """Whether the signed-in staff member's session has been idle past STAFF_IDLE_MINUTES."""
+    last_active = session.get("last_active")
+    limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
+    return last_active is None or int(time.time()) - int(last_active) > limit

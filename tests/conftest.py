@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextvars
 import os
 import secrets
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from register import create_app
@@ -129,6 +132,22 @@ def db(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def rate_limits(app: Flask) -> Iterator[None]:
+    """Each test starts with empty rate-limit counters, in the session app's storage.
+
+    The limiter is one object per process, as in production; a test app built with other
+    settings (`make_app`) re-initialises it, so its storage is put back afterwards.
+    """
+    from register.extensions import limiter
+
+    storage, strategy_limiter = limiter._storage, limiter._limiter
+    limiter.reset()
+    yield
+    limiter._storage, limiter._limiter = storage, strategy_limiter
+    limiter.reset()
+
+
 @pytest.fixture
 def client(app: Flask) -> Client:
     """A browser-like client (cookies kept, CSRF token helper)."""
@@ -142,16 +161,23 @@ def runner(app: Flask) -> Any:
 
 
 class Auth:
-    """Signs a test client in as a user (the accounts issue replaces this with real sign-in)."""
+    """Signs a test client in: `login` sets the session directly, `sign_in` uses the form."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
 
     def login(self, user: Any) -> None:
-        """Make the client's session that of `user`."""
+        """Make the client's session that of `user` (past the second factor, for staff)."""
         with self.client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+            session["last_active"] = int(time.time())
+
+    def sign_in(self, email: str, password: str, **extra: str) -> Any:
+        """Sign in through the real form (the password step only, for staff)."""
+        return self.client.post_form(
+            "/auth/sign-in", {"email": email, "password": password, **extra}
+        )
 
     def logout(self) -> None:
         """Forget the signed-in user."""
@@ -194,3 +220,23 @@ def count_queries(engine: sa.Engine) -> Iterator[list[str]]:
 def query_counter(app: Flask) -> Callable[[], Any]:
     """`with query_counter() as statements:` counts the queries of the block."""
     return lambda: count_queries(_db.engine)
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the suite's kind, dropped afterwards."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    assert TEST_DATABASE_URL
+    base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
+    name = f"test_migrations_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import factory
+import pyotp
 from factory.alchemy import SQLAlchemyModelFactory
 
 from register.database import utcnow
 from register.extensions import db
 from register.models import DeliveryStatus, Notification, Role, User
+from register.services.passwords import hash_password
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -30,6 +32,27 @@ class UserFactory(BaseFactory):
     role = Role.HOLDER
     locale = "en"
     is_active_account = True
+
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class StaffFactory(UserFactory):
+    """An agency staff member with a password and two-factor enrolled (inspector by default)."""
+
+    role = Role.INSPECTOR
+    email = factory.Sequence(lambda n: f"staff{n}@agency.example.kg")
+    password_hash = factory.LazyFunction(lambda: hash_password(TEST_PASSWORD))
+    email_confirmed_at = factory.LazyFunction(utcnow)
+    totp_secret = factory.LazyFunction(pyotp.random_base32)
+    totp_enrolled_at = factory.LazyFunction(utcnow)
+
+
+class HolderFactory(UserFactory):
+    """A holder's user with a confirmed e-mail address and a password."""
+
+    password_hash = factory.LazyFunction(lambda: hash_password(TEST_PASSWORD))
+    email_confirmed_at = factory.LazyFunction(utcnow)
 
 
 class NotificationFactory(BaseFactory):

@@ -60,10 +60,14 @@ def test_413_when_the_body_is_too_large(client, app):
     assert "too large" in response.get_data(as_text=True)
 
 
-def test_401_for_anonymous_on_a_private_page(client):
-    response = client.get("/inbox/")
-    assert response.status_code == 401
-    assert "Please sign in" in response.get_data(as_text=True)
+def test_anonymous_browser_is_sent_to_sign_in_and_api_gets_401(client):
+    response = client.get("/inbox/?page=2")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/sign-in?next=/inbox/?page%3D2"
+    api = client.get("/inbox/", headers={"Accept": "application/json"})
+    assert api.status_code == 401
+    assert api.mimetype == "application/problem+json"
+    assert api.get_json()["title"] == "Please sign in"
 
 
 def test_429_page(make_app):

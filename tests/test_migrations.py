@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import flask_migrate
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy.engine import make_url
 
 from register.extensions import db as _db
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL
-
-
-@pytest.fixture
-def scratch_database_url(tmp_path) -> Iterator[str]:
-    """An empty database of the suite's kind, dropped afterwards."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    assert TEST_DATABASE_URL
-    base = make_url(TEST_DATABASE_URL).set(drivername="postgresql+psycopg")
-    name = f"test_migrations_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+from tests.conftest import ON_POSTGRES
 
 
 def table_names(engine: sa.Engine) -> set[str]:

@@ -82,7 +82,7 @@ def test_client_address_through_one_trusted_proxy(make_app):
 
 
 def test_every_private_endpoint_refuses_anonymous_visitors(app, client):
-    """Deny by default: any endpoint not on the public allowlist answers 401 to anonymous."""
+    """Deny by default: any endpoint not on the public allowlist sends anonymous to sign-in."""
     public = app.config["PUBLIC_ENDPOINTS"]
     checked = 0
     for rule in app.url_map.iter_rules():
@@ -97,7 +97,8 @@ def test_every_private_endpoint_refuses_anonymous_visitors(app, client):
             response = client.get(path)
         else:
             response = client.open(path, method=method, data={"csrf_token": client.csrf_token()})
-        assert response.status_code == 401, (rule.endpoint, response.status_code)
+        assert response.status_code == 302, (rule.endpoint, response.status_code)
+        assert response.headers["Location"].startswith("/auth/sign-in"), rule.endpoint
         checked += 1
     assert checked >= 3
 

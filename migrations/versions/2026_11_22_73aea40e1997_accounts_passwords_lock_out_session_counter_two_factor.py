@@ -30,6 +30,9 @@ def upgrade():
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recovery_codes_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sensitive', sa.Boolean(), nullable=False, server_default=sa.false()))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_hash', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True))
@@ -58,6 +61,9 @@ def downgrade():
         batch_op.drop_column('email_confirmed_at')
         batch_op.drop_column('password_changed_at')
         batch_op.drop_column('password_hash')
+
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_column('sensitive')
 
     with op.batch_alter_table('recovery_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))

@@ -48,6 +48,8 @@ class Notification(Model):
     link: Mapped[str | None] = mapped_column(sa.String(500), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(default=None)
+    # E-mail only, carrying a one-time link: kept out of the inbox, body erased once sent.
+    sensitive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     delivery_status: Mapped[DeliveryStatus] = mapped_column(
         sa.Enum(

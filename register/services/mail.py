@@ -33,6 +33,7 @@ log = logging.getLogger("register.mail")
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 STUCK_AFTER = timedelta(hours=1)
+ERASED_BODY = "(erased after sending: this message carried a one-time link)"
 
 
 class PermanentDeliveryError(Exception):
@@ -298,6 +299,10 @@ def _deliver(
         notification.delivery_status = DeliveryStatus.SENT
         notification.sent_at = utcnow()
         notification.last_error = None
+        if notification.sensitive:
+            # The one-time link has left; the database need not keep a usable copy of it.
+            notification.body = ERASED_BODY
+            notification.link = None
         report.sent += 1
     db.session.commit()
     return reachable

@@ -23,11 +23,14 @@ def notify(
     *,
     link: str | None = None,
     email: bool = True,
+    sensitive: bool = False,
 ) -> Notification:
     """Queue a message to `recipient`, in the recipient's language, in the current transaction.
 
     `subject` and `body` may be lazy translations: they are rendered in the recipient's locale.
     Nothing is committed here; if the surrounding change rolls back, so does the message.
+    A `sensitive` message (one carrying a one-time link) is e-mailed only: it never shows in the
+    inbox and its body is erased once it has been sent.
     """
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification links only to a local path")
@@ -42,6 +45,8 @@ def notify(
         subject=subject_text[:300],
         body=body_text,
         link=link,
+        sensitive=sensitive,
+        read_at=utcnow() if sensitive else None,
         delivery_status=DeliveryStatus.PENDING if email else DeliveryStatus.NOT_EMAILED,
         next_attempt_at=utcnow() if email else None,
     )
@@ -63,7 +68,11 @@ def unread_count(user: User) -> int:
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Notification)
-            .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+            .where(
+                Notification.recipient_id == user.id,
+                Notification.read_at.is_(None),
+                Notification.sensitive.is_(False),
+            )
         )
         or 0
     )
@@ -75,13 +84,13 @@ def inbox_page(user: User, page: int) -> tuple[list[Notification], int]:
         db.session.scalar(
             sa.select(sa.func.count())
             .select_from(Notification)
-            .where(Notification.recipient_id == user.id)
+            .where(Notification.recipient_id == user.id, Notification.sensitive.is_(False))
         )
         or 0
     )
     items = db.session.scalars(
         sa.select(Notification)
-        .where(Notification.recipient_id == user.id)
+        .where(Notification.recipient_id == user.id, Notification.sensitive.is_(False))
         .order_by(Notification.created_at.desc(), Notification.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
@@ -92,7 +101,7 @@ def inbox_page(user: User, page: int) -> tuple[list[Notification], int]:
 def get_for_recipient(user: User, notification_id: uuid.UUID) -> Notification | None:
     """The notification if it exists and belongs to `user`, else None (never another's)."""
     notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.recipient_id != user.id:
+    if notification is None or notification.recipient_id != user.id or notification.sensitive:
         return None
     return notification
 

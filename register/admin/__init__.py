@@ -1,0 +1,1 @@
+"""Administration of agency staff accounts."""

@@ -315,3 +315,14 @@ def test_deactivated_account_cannot_sign_in(client):
     HolderFactory(email="gone@example.kg", is_active_account=False)
     page = failed_page(client, "gone@example.kg", TEST_PASSWORD)
     assert "Enter a correct e-mail address and password" in page
+
+
+def test_error_summary_lists_problems_in_the_order_of_the_page(client):
+    response = client.post_form(
+        "/auth/sign-up",
+        {"full_name": "", "email": "bad", "password": "short", "password_confirm": "x"},
+    )
+    page = response.get_data(as_text=True)
+    summary = page.split('class="error-summary__list"', 1)[1].split("</ul>", 1)[0]
+    anchors = [part.split('"', 1)[0] for part in summary.split('href="#')[1:]]
+    assert anchors == ["full_name", "email", "password", "password_confirm"]

@@ -30,20 +30,22 @@ def email_field(label: Any = None) -> EmailField:
     )
 
 
-class NewPasswordMixin:
-    """A new password typed twice, checked against the policy and the e-mail address."""
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password typed twice (made in each form's body, so fields keep the page's order)."""
+    return (
+        PasswordField(_l("Password"), validators=[DataRequired(_l("Enter a password"))]),
+        PasswordField(
+            _l("Confirm password"),
+            validators=[
+                DataRequired(_l("Enter the password again")),
+                EqualTo("password", message=_l("The passwords do not match")),
+            ],
+        ),
+    )
 
-    password = PasswordField(
-        _l("Password"),
-        validators=[DataRequired(_l("Enter a password"))],
-    )
-    password_confirm = PasswordField(
-        _l("Confirm password"),
-        validators=[
-            DataRequired(_l("Enter the password again")),
-            EqualTo("password", message=_l("The passwords do not match")),
-        ],
-    )
+
+class NewPasswordMixin:
+    """Checks a new password against the policy and the account's e-mail address."""
 
     def email_for_password_check(self) -> str:
         """The address the password must not contain."""
@@ -68,6 +70,7 @@ class SignUpForm(NewPasswordMixin, FlaskForm):
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
     email = email_field()
+    password, password_confirm = new_password_fields()
 
     def email_for_password_check(self) -> str:
         """The address typed in this form."""
@@ -103,6 +106,7 @@ class EmailForm(FlaskForm):
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
     """Choose a new password from an e-mailed link."""
 
+    password, password_confirm = new_password_fields()
     account_email = ""
 
     def email_for_password_check(self) -> str:
@@ -116,6 +120,7 @@ class ChangePasswordForm(NewPasswordMixin, FlaskForm):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(_l("Enter your current password"))]
     )
+    password, password_confirm = new_password_fields()
     account_email = ""
 
     def email_for_password_check(self) -> str:

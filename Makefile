@@ -23,6 +23,7 @@ venv: $(VENV)/.installed
 run: venv
 	$(FLASK) dev init
 	$(FLASK) db upgrade
+	$(FLASK) keys rotate --data --if-missing
 	$(FLASK) demo seed
 	@echo "Serving the register on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --graceful-timeout 5 'register.wsgi:app'

@@ -40,6 +40,11 @@ class Config:
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.SQLITE_BUSY_TIMEOUT_MS = self.get_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
         self.REDIS_URL = self.get("REDIS_URL")
+        self.REGISTER_KEYS_FILE = self.get("REGISTER_KEYS_FILE") or str(
+            Path(self.INSTANCE_PATH) / "keys.json"
+        )
+        # How long a worker trusts its cached "active data key" before asking the database.
+        self.CRYPTO_ACTIVE_KEY_TTL_SECONDS = self.get_float("CRYPTO_ACTIVE_KEY_TTL_SECONDS", 5.0)
         self.TIMEZONE = self.get("TIMEZONE") or "Asia/Bishkek"
         self.TRUSTED_PROXIES = self.get_int("TRUSTED_PROXIES", 0)
         self.PORT = self.get_int("PORT", 5000)
@@ -88,6 +93,8 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_KEY_PREFIX = "register"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # If Redis cannot be reached, count in memory meanwhile rather than fail the request.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_STRATEGY = "moving-window"
         self.RATE_LIMIT_SIGN_IN_IP = self.get("RATE_LIMIT_SIGN_IN_IP") or "30 per 15 minutes"
         self.RATE_LIMIT_SIGN_IN_ACCOUNT = (
@@ -118,6 +125,16 @@ class Config:
             return int(raw)
         except ValueError as exc:
             raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+    def get_float(self, name: str, default: float) -> float:
+        """Return the setting `name` as a number, naming it if it is not one."""
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
 
     def get_bool(self, name: str, default: bool) -> bool:
         """Return the setting `name` as a boolean (1/true/yes/on)."""
@@ -176,7 +193,7 @@ class ProductionConfig(Config):
 
     NAME = "production"
     DEMO_SEED_ALLOWED = False
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REGISTER_KEYS_FILE")
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         super().__init__(environ)
@@ -203,6 +220,13 @@ class ProductionConfig(Config):
             raise ConfigurationError("SECRET_KEY must be at least 32 characters in production.")
         if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             raise ConfigurationError("DATABASE_URL must point to PostgreSQL in production.")
+        from register.crypto import keyring
+        from register.crypto.errors import KeyringError
+
+        try:
+            keyring.load(Path(self.REGISTER_KEYS_FILE))
+        except KeyringError as error:
+            raise ConfigurationError(f"Production refuses to start: {error}") from error
 
 
 CONFIGS: dict[str, type[Config]] = {

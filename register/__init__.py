@@ -71,12 +71,30 @@ def _init_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             Path(app.instance_path).mkdir(parents=True, exist_ok=True)
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    _init_crypto(app)
     migrate.init_app(
         app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
     )
     csrf.init_app(app)
     login_manager.init_app(app)
     limiter.init_app(app)
+
+
+def _init_crypto(app: Flask) -> None:
+    """Give the encrypted fields their keys: the key file (read on first use) and data keys."""
+    from register.crypto import keyring
+    from register.crypto.datakeys import DataKeyManager
+    from register.crypto.fields import set_manager
+    from register.extensions import db
+
+    keys_file = Path(app.config["REGISTER_KEYS_FILE"])
+    manager = DataKeyManager(
+        keyring_loader=lambda: keyring.load(keys_file),
+        session_factory=lambda: db.session,
+        active_ttl_seconds=app.config["CRYPTO_ACTIVE_KEY_TTL_SECONDS"],
+    )
+    app.extensions["crypto"] = manager
+    set_manager(manager)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -38,11 +38,16 @@ def dev_init() -> None:
         raise click.ClickException(
             "dev init is for development; production reads its secrets from the environment."
         )
+    from register.crypto import keyring
+
     instance = Path(current_app.instance_path)
     created = write_secret_file(instance / "secret_key", secrets.token_urlsafe(48) + "\n")
     click.echo(
         f"{'Created' if created else 'Kept existing'} {instance / 'secret_key'} (mode 0600)."
     )
+    keys_file = Path(current_app.config["REGISTER_KEYS_FILE"])
+    made = keyring.create_file(keys_file)
+    click.echo(f"{'Created' if made else 'Kept existing'} {keys_file} (mode 0600).")
 
 
 @demo_cli.command("seed")
@@ -161,4 +166,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(users_cli)
+    from register.keys_cli import keys_cli
+
+    app.cli.add_command(keys_cli)
     app.cli.add_command(activity_cli)

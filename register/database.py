@@ -148,8 +148,8 @@ class Base(DeclarativeBase):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
 
     def __init__(self, **kwargs: Any) -> None:
-        if "id" not in kwargs or kwargs["id"] is None:
-            kwargs["id"] = uuid.uuid4()
+        # The id comes first: encrypted attributes set after it are bound to it.
+        self.id = kwargs.pop("id", None) or uuid.uuid4()
         cls = type(self)
         for key, value in kwargs.items():
             if not hasattr(cls, key):

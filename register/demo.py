@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pyotp
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from register.database import utcnow
 from register.extensions import db
 from register.models import Role, User
 from register.services import two_factor
+from register.services.accounts import find_by_email
 from register.services.notifications import notify
 from register.services.passwords import hash_password, verify_password
 
@@ -23,7 +23,7 @@ DEMO_USERS = [
 
 
 def _ensure_user(email: str, name: str, role: Role, password: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.email == email))
+    user = find_by_email(email)
     if user is None:
         user = User(email=email, full_name=name, role=role, locale="en")
         db.session.add(user)

@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from register.crypto.errors import DecryptionError
 from register.extensions import db, login_manager
 
 log = logging.getLogger("register.errors")
@@ -162,6 +163,23 @@ def init_app(app: Flask) -> None:
     def handle_database_error(error: DBAPIError) -> Any:
         if error.connection_invalidated:
             return handle_database_unavailable(error)  # type: ignore[arg-type]
+        return handle_unexpected(error)
+
+    @app.errorhandler(DecryptionError)
+    def handle_undecryptable(error: DecryptionError) -> Any:
+        # The page gets the ordinary 500 with an incident number; the log and the activity
+        # log name the value's place and key, never its content.
+        from register.services import activity
+
+        try:
+            activity.record_security_event(
+                "crypto.decryption_failed",
+                object_type=error.table,
+                object_id=error.row_id,
+                details={"column": error.column, "key_id": error.key_id or ""},
+            )
+        except Exception:
+            log.exception("could not record a decryption failure")
         return handle_unexpected(error)
 
     @app.errorhandler(Exception)

@@ -7,9 +7,12 @@ is built by the migrations, not by create_all, so the migrations are what the te
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import secrets
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,9 +30,16 @@ from sqlalchemy.engine import make_url
 
 from config import TestingConfig
 from register import create_app
+from register.crypto import keyring
 from register.extensions import db as _db
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+# One key file for the whole run (test apps share it), outside the repository, mode 0600.
+KEYS_DIR = Path(tempfile.mkdtemp(prefix="register-test-keys-"))
+KEYS_FILE = KEYS_DIR / "keys.json"
+keyring.create_file(KEYS_FILE)
+atexit.register(shutil.rmtree, KEYS_DIR, True)
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
 
 
@@ -38,6 +48,7 @@ def make_environ(instance_path: Path, **settings: str) -> dict[str, str]:
     environ = {
         "REGISTER_INSTANCE_PATH": str(instance_path),
         "MAIL_OUTBOX_DIR": str(instance_path / "outbox"),
+        "REGISTER_KEYS_FILE": str(KEYS_FILE),
         "LOG_LEVEL": "INFO",
     }
     if TEST_DATABASE_URL:
@@ -56,6 +67,15 @@ def reset_database(engine: sa.Engine) -> None:
         _db.drop_all()
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+
+def ensure_data_key(application: Flask) -> None:
+    """Give a freshly migrated database its first active data key, as `make run` does."""
+    from register.crypto.datakeys import DataKey
+
+    if _db.session.scalar(sa.select(DataKey.id).where(DataKey.active_marker == 1)) is None:
+        application.extensions["crypto"].create_data_key(_db.session, activate=True)
+        _db.session.commit()
 
 
 class Client(FlaskClient):
@@ -105,6 +125,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     with application.app_context():
         reset_database(_db.engine)
         flask_migrate.upgrade()
+        ensure_data_key(application)
     yield application
     with application.app_context():
         _db.engine.dispose()

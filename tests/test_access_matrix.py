@@ -27,7 +27,7 @@ from flask import url_for
 
 from register.extensions import db
 from register.models import Notification, Role, User
-from register.services import tokens
+from register.services import accounts, tokens
 from tests.factories import HolderFactory, NotificationFactory, StaffFactory
 
 ROLES = ("anonymous", "holder_own", "holder_other", "inspector", "supervisor", "admin")
@@ -147,8 +147,7 @@ def _reset_link(world: World) -> dict[str, Any]:
 
 
 def _confirmation_link(world: World) -> dict[str, Any]:
-    payload = {"uid": str(world.holder_own.id), "email": world.holder_own.email}
-    return {"token": tokens.make_token(tokens.EMAIL_CONFIRMATION, payload)}
+    return {"token": accounts.confirmation_token(world.holder_own)}
 
 
 ADMIN_PAGE = row(SIGN_IN, 403, 403, 403, 403, 200)

@@ -25,12 +25,13 @@ from register.services.activity import (
     canonical,
     checkpoint,
     compute_hash,
+    compute_mac,
     record,
     record_security_event,
     verify,
 )
 from register.services.activity_search import PAGE_SIZE
-from tests.conftest import Auth
+from tests.conftest import Auth, ensure_data_key
 from tests.factories import UserFactory
 
 ENTRIES = ActivityEntry.__table__
@@ -202,7 +203,7 @@ def test_an_edited_entry_is_detected(db):
     assert result.checked == entries[1].seq
 
 
-def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(db):
+def test_an_edited_entry_with_a_recomputed_hash_fails_its_audit_mac(db):
     entries = make_chain(db, 4)
     target = entries[1]
     fields = {column: getattr(target, column) for column in ENTRIES.c.keys()}  # noqa: SIM118
@@ -214,9 +215,40 @@ def test_an_edited_entry_with_a_recomputed_hash_breaks_the_next_link(db):
     )
     result = verify(db.session)
     assert (result.first_broken_seq, result.reason) == (
-        entries[2].seq,
-        "it does not link to the entry before it",
+        target.seq,
+        "its audit MAC is wrong (not written with the audit key)",
     )
+
+
+def test_a_chain_rewritten_with_correct_hashes_but_without_the_audit_key_is_detected(db):
+    """Someone with write access rewrites an entry and every later hash, and moves the head."""
+    entries = make_chain(db, 4)
+    previous_hash = entries[0].entry_hash
+    for position, entry in enumerate(entries[1:], start=1):
+        fields = {column: getattr(entry, column) for column in ENTRIES.c.keys()}  # noqa: SIM118
+        if position == 1:
+            fields["details"] = {"n": "forged"}
+        fields["prev_hash"] = previous_hash
+        new_hash = compute_hash(fields)
+        forged_mac = hashlib.sha256(b"no audit key" + new_hash.encode()).hexdigest()
+        db.session.execute(
+            sa.update(ENTRIES)
+            .where(ENTRIES.c.seq == entry.seq)
+            .values(
+                details=fields["details"],
+                prev_hash=previous_hash,
+                entry_hash=new_hash,
+                mac=forged_mac,
+            )
+        )
+        previous_hash = new_hash
+    db.session.execute(
+        sa.update(ActivityChainHead.__table__).values(seq=entries[-1].seq, last_hash=previous_hash)
+    )
+    result = verify(db.session)
+    assert not result.ok
+    assert result.first_broken_seq == entries[1].seq
+    assert result.reason == "its audit MAC is wrong (not written with the audit key)"
 
 
 def test_a_deleted_entry_is_detected(db):
@@ -254,17 +286,18 @@ def test_an_inserted_forged_entry_is_detected(db):
         "details": {},
         "prev_hash": last.entry_hash,
         "entry_hash": "ab" * 32,  # made up
+        "mac": "cd" * 32,  # made up
     }
     db.session.execute(sa.insert(ENTRIES).values(forged))
     result = verify(db.session)
     assert (result.ok, result.first_broken_seq) == (False, last.seq + 1)
     assert result.reason == "its content does not match its hash"
 
-    # Even with a correct hash, an entry the log did not append is not covered by the head.
+    # Even with a correct hash and MAC, an entry the log did not append is not under the head.
     db.session.execute(
         sa.update(ENTRIES)
         .where(ENTRIES.c.seq == last.seq + 1)
-        .values(entry_hash=compute_hash(forged))
+        .values(entry_hash=compute_hash(forged), mac=compute_mac(compute_hash(forged)))
     )
     result = verify(db.session)
     assert (result.ok, result.first_broken_seq) == (False, last.seq + 1)
@@ -274,7 +307,8 @@ def test_an_inserted_forged_entry_is_detected(db):
 def test_a_rewritten_chain_passes_alone_but_not_against_a_checkpoint(db):
     entries = make_chain(db, 4)
     kept = checkpoint(db.session)
-    # Someone with write access edits entry 2 and recomputes every later hash and the head.
+    # Someone with write access AND the audit key edits entry 2, recomputes every later hash
+    # and MAC, and moves the head: only a checkpoint kept elsewhere shows it.
     previous_hash = entries[0].entry_hash
     for entry in entries[1:]:
         fields = {column: getattr(entry, column) for column in ENTRIES.c.keys()}  # noqa: SIM118
@@ -286,12 +320,15 @@ def test_a_rewritten_chain_passes_alone_but_not_against_a_checkpoint(db):
             sa.update(ENTRIES)
             .where(ENTRIES.c.seq == entry.seq)
             .values(
-                details=fields["details"], prev_hash=fields["prev_hash"], entry_hash=previous_hash
+                details=fields["details"],
+                prev_hash=fields["prev_hash"],
+                entry_hash=previous_hash,
+                mac=compute_mac(previous_hash),
             )
         )
     db.session.execute(sa.update(HEADS).values(last_hash=previous_hash))
 
-    assert verify(db.session).ok  # the limit of a hash chain alone (the audit-key HMAC comes later)
+    assert verify(db.session).ok  # the chain and MACs alone cannot tell
     result = verify(db.session, against=kept)
     assert (result.ok, result.first_broken_seq) == (False, kept.seq)
     assert result.reason == "its hash differs from the checkpoint's"
@@ -309,6 +346,7 @@ def scratch_app(make_app, scratch_database_url, db):
     db.session.configure(bind=None)
     with app.app_context():
         flask_migrate.upgrade()
+        ensure_data_key(app)
     yield app
     with app.app_context():
         _db.session.remove()

@@ -12,26 +12,30 @@ import pytest
 
 from config import ConfigurationError, ProductionConfig, load_config
 from register import create_app
-from tests.conftest import CliRunner, make_environ
+from tests.conftest import KEYS_FILE, CliRunner, make_environ
 
 REPO = Path(__file__).resolve().parent.parent
 
 PRODUCTION_ENV = {
     "REGISTER_CONFIG": "production",
+    "REGISTER_KEYS_FILE": str(KEYS_FILE),
     "SECRET_KEY": "x" * 48,
     "DATABASE_URL": "postgresql://register@db.internal/register",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+REQUIRED = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "REGISTER_KEYS_FILE"}
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
 def test_production_refuses_to_start_without_each_required_setting(missing):
     environ = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
     with pytest.raises(ConfigurationError) as excinfo:
         load_config(environ=environ)
     assert missing in str(excinfo.value)
     # The other settings are present, so only the missing one is named.
-    for other in {"SECRET_KEY", "DATABASE_URL", "REDIS_URL"} - {missing}:
+    for other in REQUIRED - {missing}:
         assert other not in str(excinfo.value)
 
 
@@ -40,6 +44,17 @@ def test_production_refuses_a_short_secret_and_sqlite():
         load_config(environ={**PRODUCTION_ENV, "SECRET_KEY": "short"})
     with pytest.raises(ConfigurationError, match="PostgreSQL"):
         load_config(environ={**PRODUCTION_ENV, "DATABASE_URL": "sqlite:////tmp/x.db"})
+
+
+def test_production_refuses_a_missing_or_open_key_file(tmp_path):
+    missing = tmp_path / "nowhere.json"
+    with pytest.raises(ConfigurationError, match=r"nowhere\.json"):
+        load_config(environ={**PRODUCTION_ENV, "REGISTER_KEYS_FILE": str(missing)})
+    readable = tmp_path / "keys.json"
+    readable.write_text(KEYS_FILE.read_text())
+    readable.chmod(0o644)
+    with pytest.raises(ConfigurationError, match=r"chmod 600"):
+        load_config(environ={**PRODUCTION_ENV, "REGISTER_KEYS_FILE": str(readable)})
 
 
 def test_unknown_config_name_is_named():

@@ -10,6 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from register.extensions import db as _db
+from register.services.accounts import find_by_email
 from tests.conftest import ON_POSTGRES
 
 
@@ -30,41 +31,68 @@ def test_migration_head_matches_the_models(make_app, scratch_database_url):
     assert differences == [], f"models and migrations differ: {differences}"
 
 
-def test_upgrade_downgrade_upgrade_on_a_database_with_rows(make_app, scratch_database_url):
+BEFORE_ENCRYPTION = "f6d31054a443"
+
+
+def insert_plain_user(connection: sa.Connection, email: str, name: str) -> uuid.UUID:
+    """A user row as it was before e-mails and names were encrypted."""
+    user_id = uuid.uuid4()
+    connection.execute(
+        sa.text(
+            "INSERT INTO users (id, email, full_name, role, locale, is_active_account,"
+            " created_at, updated_at, failed_sign_ins, session_version, totp_secret)"
+            " VALUES (:id, :email, :name, 'inspector', 'ky', :yes, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP, 0, 1, 'JBSWY3DPEHPK3PXP')"
+        ),
+        {"id": user_id if ON_POSTGRES else user_id.hex, "email": email, "name": name, "yes": True},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO notifications (id, recipient_id, kind, subject, body, created_at,"
+            " delivery_status, attempts, sensitive) VALUES (:id, :user, 'k', 's', 'b',"
+            " CURRENT_TIMESTAMP, 'pending', 0, :no)"
+        ),
+        {
+            "id": uuid.uuid4() if ON_POSTGRES else uuid.uuid4().hex,
+            "user": user_id if ON_POSTGRES else user_id.hex,
+            "no": False,
+        },
+    )
+    return user_id
+
+
+def test_upgrade_downgrade_upgrade_on_a_database_with_rows(make_app, scratch_database_url, db):
     app = make_app(TEST_DATABASE_URL=scratch_database_url)
+    # This test commits for real on its own database: db.session must not join the test's.
+    db.session.remove()
+    db.session.configure(bind=None)
     with app.app_context():
         engine = _db.engine
-        flask_migrate.upgrade()
-        expected_tables = set(_db.metadata.tables)
-        assert table_names(engine) == expected_tables
-
-        user_id = uuid.uuid4()
+        flask_migrate.upgrade(revision=BEFORE_ENCRYPTION)
         with engine.begin() as connection:
-            connection.execute(
-                sa.text(
-                    "INSERT INTO users (id, email, full_name, role, locale, is_active_account,"
-                    " created_at, updated_at) VALUES (:id, 'a@example.kg', 'A', 'holder', 'ky',"
-                    " :yes, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                ),
-                {"id": user_id if ON_POSTGRES else user_id.hex, "yes": True},
-            )
-            connection.execute(
-                sa.text(
-                    "INSERT INTO notifications (id, recipient_id, kind, subject, body, created_at,"
-                    " delivery_status, attempts) VALUES (:id, :user, 'k', 's', 'b',"
-                    " CURRENT_TIMESTAMP, 'pending', 0)"
-                ),
-                {
-                    "id": uuid.uuid4() if ON_POSTGRES else uuid.uuid4().hex,
-                    "user": user_id if ON_POSTGRES else user_id.hex,
-                },
-            )
+            user_id = insert_plain_user(connection, "Aibek@Example.kg", "Айбек Өмүров")
 
+        # The data migration encrypts the existing rows.
+        flask_migrate.upgrade()
+        assert table_names(engine) == set(_db.metadata.tables)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text("SELECT * FROM users")).mappings().one()
+        assert "email" not in stored and b"Aibek" not in bytes(stored["email_encrypted"])
+        user = find_by_email("aibek@example.kg")
+        assert user is not None and user.id == user_id
+        assert (user.email, user.full_name) == ("Aibek@Example.kg", "Айбек Өмүров")
+        assert user.totp_secret == "JBSWY3DPEHPK3PXP"
+        _db.session.remove()
+
+        # Down to the plain columns (decrypted back), down to nothing, and up again.
+        flask_migrate.downgrade(revision=BEFORE_ENCRYPTION)
+        with engine.connect() as connection:
+            plain = connection.execute(sa.text("SELECT email, full_name FROM users")).one()
+        assert tuple(plain) == ("Aibek@Example.kg", "Айбек Өмүров")
         flask_migrate.downgrade(revision="base")
         assert table_names(engine) == set()
-
         flask_migrate.upgrade()
-        assert table_names(engine) == expected_tables
+        assert table_names(engine) == set(_db.metadata.tables)
         with engine.connect() as connection:
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
             assert version.scalar_one()

@@ -109,20 +109,19 @@ def test_public_allowlist_is_small_and_known(app):
 
 
 def test_sqlalchemy_never_puts_parameters_in_errors(db):
-    UserFactory(email="taken@example.kg")
+    existing = NotificationFactory()
     with pytest.raises(sa.exc.IntegrityError) as excinfo:
         db.session.execute(
-            sa.text(
-                "INSERT INTO users (id, email, full_name, role, locale, is_active_account,"
-                " created_at, updated_at) VALUES (:id, :email, :name, 'holder', 'ky', :yes,"
-                " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            ),
-            {
-                "id": "11111111111111111111111111111111",
-                "email": "taken@example.kg",
-                "name": "Secret Person Name",
-                "yes": True,
-            },
+            sa.insert(Notification).values(
+                id=existing.id,  # a duplicate primary key
+                recipient_id=existing.recipient_id,
+                kind="test",
+                subject="Secret Person Name",
+                body="Secret body",
+                delivery_status="pending",
+                attempts=0,
+                sensitive=False,
+            )
         )
     db.session.rollback()
     message = str(excinfo.value)

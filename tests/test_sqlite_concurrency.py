@@ -22,10 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-import sqlalchemy as sa
 
-from register.models import Role, User
-from tests.conftest import ON_POSTGRES
+from tests.conftest import KEYS_FILE, ON_POSTGRES
 
 pytestmark = [
     pytest.mark.slow,
@@ -60,6 +58,7 @@ def server_environ(instance: Path, database: Path) -> dict[str, str]:
         DATABASE_URL=url,
         TEST_DATABASE_URL=url,
         REGISTER_INSTANCE_PATH=str(instance),
+        REGISTER_KEYS_FILE=str(KEYS_FILE),
         LOG_LEVEL="INFO",
     )
     return environ
@@ -84,16 +83,27 @@ def sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         capture_output=True,
         timeout=60,
     )
-    engine = sa.create_engine(f"sqlite:///{database}")
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                sa.insert(User.__table__).values(
-                    email=EMAIL, full_name="Concurrent Writer", role=Role.HOLDER, locale="en"
-                )
-            )
-    finally:
-        engine.dispose()
+    create_user = (
+        "from tests.support.concurrency_app import app\n"
+        "from register.extensions import db\n"
+        "from register.models import Role, User\n"
+        "with app.app_context():\n"
+        f"    db.session.add(User(email={EMAIL!r}, full_name='Concurrent Writer',"
+        " role=Role.HOLDER))\n"
+        "    db.session.commit()\n"
+    )
+    for command in (
+        [sys.executable, "-m", "flask", "--app", APP_MODULE, "keys", "rotate", "--data"],
+        [sys.executable, "-c", create_user],
+    ):
+        subprocess.run(
+            command,
+            cwd=REPO_ROOT,
+            env=server_environ(instance, database),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     return instance, database
 
 

@@ -9,11 +9,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from register.auth import sessions
 from register.auth.forms import TwoFactorForm
 from register.auth.views import _config_limit, blueprint
+from register.database import writes_on_get
 from register.extensions import limiter
 from register.services import activity
 from register.services import two_factor as totp
-
-ENROL_SECRET = "enrol_secret"  # noqa: S105 - the session key's name
 
 
 def _pending_key() -> str:
@@ -55,6 +54,7 @@ def two_factor() -> str | WerkzeugResponse:
 
 
 @blueprint.route("/two-factor/setup", methods=["GET", "POST"])
+@writes_on_get
 @limiter.limit(
     lambda: _config_limit("RATE_LIMIT_TWO_FACTOR"), key_func=_pending_key, methods=["POST"]
 )
@@ -66,10 +66,11 @@ def two_factor_setup() -> str | WerkzeugResponse:
         return redirect(url_for("auth.sign_in"))
     if user.two_factor_enrolled:
         return redirect(url_for("auth.two_factor"))
-    secret = session.get(ENROL_SECRET)
+    # The secret waits on the account (encrypted), not in the session cookie, until confirmed.
+    secret = user.totp_secret
     if not secret:
         secret = totp.new_secret()
-        session[ENROL_SECRET] = secret
+        user.totp_secret = secret
     form = TwoFactorForm()
     if form.validate_on_submit():
         if totp.confirm_enrolment(user, secret, form.code.data or ""):
@@ -77,7 +78,6 @@ def two_factor_setup() -> str | WerkzeugResponse:
             activity.record(
                 "auth.two_factor_enrolled", actor=user, object_type="user", object_id=str(user.id)
             )
-            session.pop(ENROL_SECRET, None)
             next_path = sessions.finish_second_factor(user)
             # Shown once, in this response only: the codes never travel in a cookie.
             return render_template(
@@ -95,7 +95,7 @@ def two_factor_setup() -> str | WerkzeugResponse:
 def two_factor_qr() -> Response:
     """The enrolment QR code, as SVG, for the pending staff member only."""
     user = sessions.pending_user()
-    secret = session.get(ENROL_SECRET)
+    secret = user.totp_secret if user is not None else None
     if user is None or not secret or user.two_factor_enrolled:
         abort(404)
     svg = totp.qr_svg(totp.provisioning_uri(user, secret))

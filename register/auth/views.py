@@ -27,6 +27,7 @@ from register.auth.forms import (
 )
 from register.database import writes_on_get
 from register.extensions import db, limiter
+from register.models import User
 from register.services import accounts, activity, tokens
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
@@ -53,7 +54,9 @@ SIGN_IN_FAILED = _l(
 
 def _email_key() -> str:
     """Rate-limit key for per-account limits: the normalised address typed in the form."""
-    return "account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+    # The blind index, not the address: the counters (in Redis) hold no personal data.
+    email = request.form.get("email", "")[:254]
+    return "account:" + User.email.index_of(email).hex()[:32]
 
 
 def _config_limit(name: str) -> str:
@@ -182,7 +185,7 @@ def reset_password() -> str | Response | tuple[str, int]:
     if user is None:
         return render_template("auth/link_invalid.html", form=EmailForm()), 400
     form = ResetPasswordForm()
-    form.account_email = user.email
+    form.account_email = user.email or ""
     if form.validate_on_submit():
         accounts.reset_password(user, form.password.data or "")
         flash(_("Your password has been set. You can now sign in."), "success")
@@ -197,7 +200,7 @@ account_blueprint = Blueprint("account", __name__, url_prefix="/account")
 def change_password() -> str | Response:
     """Change the password; every other session ends, this one continues."""
     form = ChangePasswordForm()
-    form.account_email = current_user.email
+    form.account_email = current_user.email or ""
     if form.validate_on_submit():
         user = current_user._get_current_object()
         if accounts.change_password(

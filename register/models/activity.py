@@ -42,6 +42,9 @@ class ActivityEntry(Model):
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     entry_hash: Mapped[str] = mapped_column(sa.String(64))
+    # HMAC-SHA256 of entry_hash under the audit key from the key file: someone who can write
+    # to the database but has not the key cannot forge an entry, even with a correct chain.
+    mac: Mapped[str] = mapped_column(sa.String(64))
 
 
 class ActivityChainHead(Model):

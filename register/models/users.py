@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from register.crypto.fields import BlindIndex, Encrypted
 from register.database import TimestampMixin, utcnow
 from register.extensions import Model
 
@@ -36,9 +37,13 @@ class User(UserMixin, TimestampMixin, Model):
 
     __tablename__ = "users"
 
-    # The encryption issue replaces the plain e-mail with ciphertext + blind index.
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200))
+    # Personal data, encrypted at rest. The e-mail's blind index is full length (32 bytes) and
+    # unique: it finds the account at sign-in and refuses a second account for one address.
+    # Full length gives up nothing a shorter index would hide, since uniqueness already tells
+    # an attacker with the database whether two rows share an address; it only makes
+    # collisions impossible. Names have no index: nobody looks a user up by name.
+    email = Encrypted(nullable=False, blind_index=BlindIndex("email", length_bytes=32, unique=True))
+    full_name = Encrypted(nullable=False)
     role: Mapped[Role] = mapped_column(
         sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
     )
@@ -55,8 +60,8 @@ class User(UserMixin, TimestampMixin, Model):
     # Raised to end every session of the user (password change, "sign out everywhere").
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    # Two-factor (TOTP) for agency staff. The encryption issue moves the secret to ciphertext.
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64), default=None)
+    # Two-factor (TOTP) for agency staff: the shared secret is encrypted like personal data.
+    totp_secret = Encrypted()
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(default=None)
     totp_last_timestep: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
 

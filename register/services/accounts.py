@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 
+from register.crypto import blind
 from register.database import utcnow
 from register.extensions import db
 from register.models import Role, User
@@ -27,13 +28,15 @@ class AccountError(ValueError):
 
 
 def normalise_email(email: str) -> str:
-    """The form in which e-mail addresses are stored and compared."""
-    return email.strip().casefold()
+    """The form in which e-mail addresses are stored and compared (as the blind index has it)."""
+    return blind.normalise_email(email)
 
 
 def find_by_email(email: str) -> User | None:
     """The user with this e-mail address, if any."""
-    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    candidates = db.session.scalars(sa.select(User).where(User.email.matches(email))).all()
+    # The index is full length, so there is at most one; comparing the plaintext is the rule.
+    return next((user for user in candidates if User.email.equal(user, email)), None)
 
 
 def _local_link(endpoint: str, **values: str) -> str:
@@ -85,7 +88,7 @@ def sign_up(full_name: str, email: str, password: str, locale: str) -> User | No
 
 def send_confirmation(user: User) -> None:
     """E-mail the link that confirms the address (valid 48 hours)."""
-    token = tokens.make_token(tokens.EMAIL_CONFIRMATION, {"uid": str(user.id), "email": user.email})
+    token = confirmation_token(user)
     notify(
         user,
         "account.confirm_email",
@@ -99,6 +102,13 @@ def send_confirmation(user: User) -> None:
     )
 
 
+def confirmation_token(user: User) -> str:
+    """The signed token of the confirmation link (signed, not encrypted: no address in it)."""
+    return tokens.make_token(
+        tokens.EMAIL_CONFIRMATION, {"uid": str(user.id), "em": _email_fingerprint(user)}
+    )
+
+
 def confirm_email(token: str) -> User | None:
     """Confirm the address named in a valid token; None when the token is bad or expired."""
     max_age = current_app.config["EMAIL_CONFIRMATION_HOURS"] * 3600
@@ -106,7 +116,7 @@ def confirm_email(token: str) -> User | None:
     if payload is None:
         return None
     user = _user_from_payload(payload)
-    if user is None or user.email != payload.get("email"):
+    if user is None or payload.get("em") != _email_fingerprint(user):
         return None
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
@@ -115,6 +125,11 @@ def confirm_email(token: str) -> User | None:
         )
         db.session.flush()
     return user
+
+
+def _email_fingerprint(user: User) -> str:
+    """A short digest of the address (its blind index): a token dies if the address changes."""
+    return tokens.fingerprint(bytes(user.email_index or b"").hex())
 
 
 def _user_from_payload(payload: dict[str, object]) -> User | None:

@@ -12,9 +12,9 @@ both matches its content and links to its neighbours). What it cannot find alone
 write access to the database who recomputes every hash after the point they changed and moves
 the head. `activity checkpoint` prints the head (seq and hash) to keep outside the database;
 `verify(session, against=...)` (CLI: `activity verify --checkpoint SEQ HASH`) then shows
-that the entry at that position still has that hash, which a rewritten chain cannot. A later
-issue adds an HMAC under an audit key from the key file in `compute_hash`, the one function
-that turns an entry into its authenticator.
+that the entry at that position still has that hash, which a rewritten chain cannot. Each
+entry also carries an HMAC of its hash under the audit key from the key file (`compute_mac`),
+so rewriting the chain needs that key as well as the database.
 
 Never log secrets: `details` refuses keys that look like passwords, tokens or codes.
 """
@@ -22,6 +22,7 @@ Never log secrets: `details` refuses keys that look like passwords, tokens or co
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import math
@@ -131,8 +132,17 @@ def canonical(fields: Mapping[str, Any]) -> bytes:
 
 
 def compute_hash(fields: Mapping[str, Any]) -> str:
-    """An entry's SHA-256 over its canonical encoding (the audit-key HMAC will be added here)."""
+    """An entry's SHA-256 over its canonical encoding."""
     return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def compute_mac(entry_hash: str, audit_key: bytes | None = None) -> str:
+    """The entry's authenticator: HMAC-SHA256 of its hash under the key file's audit key."""
+    if audit_key is None:
+        from register.crypto.fields import manager
+
+        audit_key = manager().keyring.audit_key
+    return hmac.new(audit_key, entry_hash.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 # -- appending -------------------------------------------------------------------------------
@@ -243,7 +253,8 @@ def _append(session: AnySession, event: _Event) -> ActivityEntry:
         "details": event.details,
         "prev_hash": head.last_hash,
     }
-    entry = ActivityEntry(**fields, entry_hash=compute_hash(fields))
+    entry_hash = compute_hash(fields)
+    entry = ActivityEntry(**fields, entry_hash=entry_hash, mac=compute_mac(entry_hash))
     session.add(entry)
     head.seq = entry.seq
     head.last_hash = entry.entry_hash
@@ -364,11 +375,14 @@ def verify(session: AnySession, *, against: Checkpoint | None = None) -> VerifyR
     first_head = _read_head(session)
     columns = [getattr(ActivityEntry, name) for name in CANONICAL_FIELDS]
     statement = (
-        sa.select(*columns, ActivityEntry.entry_hash)
+        sa.select(*columns, ActivityEntry.entry_hash, ActivityEntry.mac)
         .order_by(ActivityEntry.seq)
         .execution_options(yield_per=1000)
     )
     expected_seq, previous_hash = 1, GENESIS_HASH
+    from register.crypto.fields import manager
+
+    audit_key = manager().keyring.audit_key
 
     def broken(seq: int, reason: str) -> VerifyResult:
         return VerifyResult(
@@ -391,6 +405,8 @@ def verify(session: AnySession, *, against: Checkpoint | None = None) -> VerifyR
                 return broken(seq, "it does not link to the entry before it")
             if compute_hash(dict(fields)) != entry_hash:
                 return broken(seq, "its content does not match its hash")
+            if not hmac.compare_digest(compute_mac(entry_hash, audit_key), str(fields["mac"])):
+                return broken(seq, "its audit MAC is wrong (not written with the audit key)")
             if against is not None and seq == against.seq and entry_hash != against.hash:
                 return broken(seq, "its hash differs from the checkpoint's")
             if first_head is not None and seq == first_head.seq and entry_hash != first_head.hash:

@@ -43,7 +43,10 @@ def _actor_id(session: AnySession, actor: str) -> uuid.UUID | None:
         return uuid.UUID(actor)
     except ValueError:
         pass
-    return session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == actor.lower()))
+    from register.services.accounts import find_by_email
+
+    user = find_by_email(actor)
+    return user.id if user is not None else None
 
 
 def search(

@@ -128,8 +128,7 @@ def reset_two_factor(user: User, actor: User) -> None:
 
 def staff_list() -> list[User]:
     """Every agency account, by role then name."""
-    return list(
-        db.session.scalars(
-            sa.select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.role, User.full_name)
-        )
-    )
+    users = db.session.scalars(sa.select(User).where(User.role.in_(STAFF_ROLES))).all()
+    # Names are encrypted, so they are sorted here, after decryption, not in SQL.
+    order = {role: position for position, role in enumerate(STAFF_ROLES)}
+    return sorted(users, key=lambda user: (order[user.role], (user.full_name or "").casefold()))

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from register import create_app
 from register.extensions import csrf, db
-from register.models import Notification, User
+from register.models import Notification
+from register.services.accounts import find_by_email
 from register.services.notifications import notify
 
 blueprint = Blueprint("concurrency_test", __name__, url_prefix="/_test")
@@ -23,7 +24,8 @@ blueprint = Blueprint("concurrency_test", __name__, url_prefix="/_test")
 @blueprint.post("/write")
 def write() -> tuple[Response, int]:
     """Count the user's notifications, then add one: a read followed by a write."""
-    user = db.session.scalars(sa.select(User).where(User.email == request.form["email"])).one()
+    user = find_by_email(request.form["email"])
+    assert user is not None
     before = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from register.crypto.keyring import write_secret_file
 from register.extensions import db
 
 dev_cli = AppGroup("dev", help="Development set-up.")
@@ -17,18 +17,6 @@ demo_cli = AppGroup("demo", help="Demonstration data.")
 mail_cli = AppGroup("mail", help="E-mail delivery of notifications.")
 users_cli = AppGroup("users", help="Agency staff accounts.")
 activity_cli = AppGroup("activity", help="The activity log's hash chain.")
-
-
-def write_secret_file(path: Path, content: str) -> bool:
-    """Create `path` exclusively with mode 0600; return False if it already exists."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    return True
 
 
 @dev_cli.command("init")

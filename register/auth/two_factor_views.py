@@ -20,6 +20,12 @@ def _pending_key() -> str:
     return "two-factor:" + str(session.get(sessions.PENDING_USER, "none"))
 
 
+def _sign_in_again() -> WerkzeugResponse:
+    """The password step expired (or never happened): back to sign-in, saying why."""
+    flash(_("Sign in again: the sign-in step expired."), "error")
+    return redirect(url_for("auth.sign_in"))
+
+
 @blueprint.route("/two-factor", methods=["GET", "POST"])
 @limiter.limit(
     lambda: _config_limit("RATE_LIMIT_TWO_FACTOR"), key_func=_pending_key, methods=["POST"]
@@ -28,8 +34,7 @@ def two_factor() -> str | WerkzeugResponse:
     """Ask a pending staff member for a code from the app (or a recovery code)."""
     user = sessions.pending_user()
     if user is None:
-        flash(_("Sign in again: the sign-in step expired."), "error")
-        return redirect(url_for("auth.sign_in"))
+        return _sign_in_again()
     if not user.two_factor_enrolled:
         return redirect(url_for("auth.two_factor_setup"))
     form = TwoFactorForm()
@@ -62,8 +67,7 @@ def two_factor_setup() -> str | WerkzeugResponse:
     """First sign-in of a staff member: scan the QR code, then prove it with a code."""
     user = sessions.pending_user()
     if user is None:
-        flash(_("Sign in again: the sign-in step expired."), "error")
-        return redirect(url_for("auth.sign_in"))
+        return _sign_in_again()
     if user.two_factor_enrolled:
         return redirect(url_for("auth.two_factor"))
     # The secret waits on the account (encrypted), not in the session cookie, until confirmed.

@@ -102,19 +102,25 @@ def generate(path: Path) -> Keyring:
     )
 
 
-def create_file(path: Path) -> Keyring | None:
-    """Write a new key file exclusively (mode 0600); None when the file already exists."""
-    keyring = generate(path)
+def write_secret_file(path: Path, content: str) -> bool:
+    """Create `path` exclusively with mode 0600, durably; False if it already exists."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return None
+        return False
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(keyring.to_json() + "\n")
+        handle.write(content)
         handle.flush()
         os.fsync(handle.fileno())
     _sync_directory(path.parent)
+    return True
+
+
+def create_file(path: Path) -> Keyring | None:
+    """Write a new key file exclusively (mode 0600); None when the file already exists."""
+    if not write_secret_file(path, generate(path).to_json() + "\n"):
+        return None
     return load(path)
 
 

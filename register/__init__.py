@@ -99,11 +99,14 @@ def _init_crypto(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from register.activity.views import blueprint as activity_blueprint
+    from register.admin import reference  # noqa: F401 - adds the reference-list pages
     from register.admin.views import blueprint as admin_blueprint
+    from register.agency import blueprint as agency_blueprint
     from register.auth import two_factor_views  # noqa: F401 - adds its routes to auth
     from register.auth.views import PUBLIC as AUTH_PUBLIC
     from register.auth.views import account_blueprint
     from register.auth.views import blueprint as auth_blueprint
+    from register.holder import blueprint as holder_blueprint
     from register.inbox.views import blueprint as inbox_blueprint
     from register.public.views import blueprint as public_blueprint
 
@@ -113,4 +116,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(inbox_blueprint)
     app.register_blueprint(activity_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(holder_blueprint)
+    app.register_blueprint(agency_blueprint)
     app.config["PUBLIC_ENDPOINTS"].update(AUTH_PUBLIC)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from register.extensions import db, login_manager
-from register.models import Notification, Role, User
+from register.models import MemberRole, Membership, Notification, Organisation, Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +50,31 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
+
+
+def membership(user: User, organisation_id: uuid.UUID) -> Membership | None:
+    """The user's membership of the organisation, if any (holders only)."""
+    if not user.is_authenticated or user.role is not Role.HOLDER:
+        return None
+    return db.session.scalar(
+        sa.select(Membership).where(
+            Membership.organisation_id == organisation_id, Membership.user_id == user.id
+        )
+    )
+
+
+def member_organisation(organisation_id: uuid.UUID, *, owner: bool = False) -> Organisation:
+    """The organisation if the signed-in holder acts for it (as an owner when asked), else 404.
+
+    A holder of another organisation cannot tell this organisation's objects from missing ones.
+    """
+    found = membership(current_user, organisation_id)
+    if found is None or (owner and found.role is not MemberRole.OWNER):
+        abort(404)
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    return organisation
 
 
 def can_view_notification(user: User, notification: Notification) -> bool:

@@ -8,7 +8,19 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from register.database import utcnow
 from register.extensions import db
-from register.models import DeliveryStatus, Notification, Role, User
+from register.models import (
+    DeliveryStatus,
+    Document,
+    DocumentKind,
+    MemberRole,
+    Membership,
+    Notification,
+    Organisation,
+    Person,
+    PersonKind,
+    Role,
+    User,
+)
 from register.services.passwords import hash_password
 
 
@@ -69,3 +81,68 @@ class NotificationFactory(BaseFactory):
     link = "/inbox/"
     delivery_status = DeliveryStatus.PENDING
     next_attempt_at = factory.LazyFunction(utcnow)
+
+
+class OrganisationFactory(BaseFactory):
+    """An unverified LLC in Bishkek (a legal entity: its TIN is public)."""
+
+    class Meta:
+        model = Organisation
+
+    legal_name = factory.Sequence(lambda n: f"Test Company {n} LLC")
+    short_name = factory.Sequence(lambda n: f"Test {n}")
+    tin = factory.Sequence(lambda n: f"0{n:013d}")
+    public_tin = factory.SelfAttribute("tin")
+    legal_form_code = "llc"
+    ownership_form_code = "private"
+    sector_code = "it"
+    region_code = "KG-GB"
+    legal_address = "Chüy avenue 1, Bishkek"
+    actual_address = "Chüy avenue 1, office 2, Bishkek"
+    phone = "+996 312 123 456"
+    email = factory.Sequence(lambda n: f"office{n}@company.example.kg")
+
+
+class PersonFactory(BaseFactory):
+    """The person responsible for personal data of an organisation."""
+
+    class Meta:
+        model = Person
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    kind = PersonKind.RESPONSIBLE
+    full_name = factory.Sequence(lambda n: f"Responsible Person {n}")
+    position = "Data protection officer"
+    pin = "21505199012345"
+    phone = "+996 555 123 456"
+    email = factory.Sequence(lambda n: f"dpo{n}@company.example.kg")
+    consents_to_publication = False
+
+
+class MembershipFactory(BaseFactory):
+    """A holder user acting for an organisation (owner by default)."""
+
+    class Meta:
+        model = Membership
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    user = factory.SubFactory(HolderFactory)
+    user_id = factory.SelfAttribute("user.id")
+    role = MemberRole.OWNER
+
+
+class DocumentFactory(BaseFactory):
+    """A small PDF proving the authority to act for an organisation."""
+
+    class Meta:
+        model = Document
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    kind = DocumentKind.AUTHORITY
+    filename = "authority.pdf"
+    content_type = "application/pdf"
+    content = b"%PDF-1.4\n% test document\n%%EOF\n"
+    size_bytes = factory.LazyAttribute(lambda document: len(document.content))

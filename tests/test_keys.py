@@ -310,7 +310,7 @@ def test_reencrypt_leaves_a_value_written_meanwhile(
         written = populate(20)
     assert invoke(keyed_app, "rotate", "--data").exit_code == 0
     (victim, column), _ = next(iter(sorted(written.items(), key=lambda item: str(item[0][0]))))
-    original = rotation.decrypt
+    original = rotation.decrypt_bytes
 
     def decrypt_while_someone_writes(value: bytes, table: str, name: str, row_id: Any) -> str:
         if (row_id, name) == (victim, column):
@@ -322,7 +322,7 @@ def test_reencrypt_leaves_a_value_written_meanwhile(
             )
         return original(value, table, name, row_id)
 
-    monkeypatch.setattr(rotation, "decrypt", decrypt_while_someone_writes)
+    monkeypatch.setattr(rotation, "decrypt_bytes", decrypt_while_someone_writes)
     with keyed_app.app_context():
         progress = rotation.reencrypt(_db.session, keyed_app.extensions["crypto"])
         assert (progress.moved, progress.changed_meanwhile) == (39, 1)

@@ -192,19 +192,59 @@ class Encrypted:
     desc = asc
 
 
+class EncryptedBytes(Encrypted):
+    """Bytes (an uploaded document) stored encrypted in `<name>_encrypted`; never cached."""
+
+    def __init__(self, *, nullable: bool = True) -> None:
+        super().__init__(nullable=nullable, blind_index=None)
+
+    def __get__(self, instance: object | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        stored = getattr(instance, self.column)
+        if stored is None:
+            return None
+        return decrypt_bytes(stored, self.table, self.column, instance.id)  # type: ignore[attr-defined]
+
+    def __set__(self, instance: object, value: Any) -> None:
+        if value is None:
+            if not self.nullable:
+                raise ValueError(f"{self.name} cannot be empty")
+            setattr(instance, self.column, None)
+            return
+        if not isinstance(value, bytes):
+            raise TypeError(f"{self.name} takes bytes")
+        row_id = instance.id  # type: ignore[attr-defined]
+        setattr(instance, self.column, encrypt_bytes(value, self.table, self.column, row_id))
+
+
 ENCRYPTED_FIELDS: list[Encrypted] = []
 
 
 def encrypt(plaintext: str, table: str, column: str, row_id: object) -> bytes:
     """Encrypt a string for `table`.`column` of `row_id` under the active data key."""
+    return encrypt_bytes(plaintext.encode(), table, column, row_id)
+
+
+def encrypt_bytes(plaintext: bytes, table: str, column: str, row_id: object) -> bytes:
+    """Encrypt bytes (a document) for `table`.`column` of `row_id` under the active data key."""
     keys = manager()
     key_id = keys.active_key_id()
     aead = keys.column_aead(key_id, table, column)
-    return envelope.seal(aead, key_id, plaintext.encode(), table, column, row_id)
+    return envelope.seal(aead, key_id, plaintext, table, column, row_id)
 
 
 def decrypt(stored: bytes, table: str, column: str, row_id: object) -> str:
-    """Decrypt a stored value, or raise DecryptionError naming table, column, row and key."""
+    """Decrypt a stored string, or raise DecryptionError naming table, column, row and key."""
+    plaintext = decrypt_bytes(stored, table, column, row_id)
+    try:
+        return plaintext.decode()
+    except UnicodeDecodeError:
+        raise DecryptionError("not UTF-8 text", table=table, column=column, row_id=row_id) from None
+
+
+def decrypt_bytes(stored: bytes, table: str, column: str, row_id: object) -> bytes:
+    """Decrypt a stored value to bytes, or raise DecryptionError naming its place and key."""
     try:
         parsed = envelope.parse(stored)
     except envelope.EnvelopeError as exc:
@@ -216,12 +256,7 @@ def decrypt(stored: bytes, table: str, column: str, row_id: object) -> str:
         raise DecryptionError(
             str(exc), table=table, column=column, row_id=row_id, key_id=parsed.key_id
         ) from None
-    try:
-        return plaintext.decode()
-    except UnicodeDecodeError:
-        raise DecryptionError(
-            "not UTF-8 text", table=table, column=column, row_id=row_id, key_id=parsed.key_id
-        ) from None
+    return plaintext
 
 
 def fields_by_table() -> dict[str, list[Encrypted]]:

@@ -22,7 +22,7 @@ from register.crypto import envelope
 from register.crypto import keyring as keyring_module
 from register.crypto.datakeys import DataKey, DataKeyManager, unwrap, wrap
 from register.crypto.errors import CryptoError, DecryptionError, KeyringError
-from register.crypto.fields import decrypt, fields_by_table
+from register.crypto.fields import decrypt_bytes, fields_by_table
 from register.database import utcnow, write_intent
 
 AnySession = Session | scoped_session[Any]
@@ -225,10 +225,10 @@ class ReencryptProgress(_Failures):
     restarts: int = 0
 
 
-def _seal(manager: DataKeyManager, key_id: uuid.UUID, plaintext: str, place: _Place) -> bytes:
+def _seal(manager: DataKeyManager, key_id: uuid.UUID, plaintext: bytes, place: _Place) -> bytes:
     # fields.encrypt with an explicit key: the run's target, not the manager's cached active id.
     aead = manager.column_aead(key_id, place[0], place[1])
-    return envelope.seal(aead, key_id, plaintext.encode(), *place)
+    return envelope.seal(aead, key_id, plaintext, *place)
 
 
 def reencrypt_rows(
@@ -247,7 +247,7 @@ def reencrypt_rows(
             if stored is None or bytes(stored[1 : envelope.HEADER_LENGTH]) == target.bytes:
                 continue
             try:
-                plaintext = decrypt(stored, table.name, name, row.id)
+                plaintext = decrypt_bytes(stored, table.name, name, row.id)
             except DecryptionError as error:
                 progress.failed(error)
                 continue
@@ -390,7 +390,7 @@ def _verify_rows(item: EncryptedTable, rows: list[sa.Row[Any]], report: VerifyRe
             report.checked += 1
             report.per_column[(table, name)] += 1
             try:
-                decrypt(stored, table, name, row.id)
+                decrypt_bytes(stored, table, name, row.id)
             except DecryptionError as error:
                 report.failed(error)
                 continue

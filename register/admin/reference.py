@@ -1,0 +1,1 @@
+"""Admin pages for reference lists (filled in by the organisation issue)."""

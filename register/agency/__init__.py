@@ -1,0 +1,7 @@
+"""The agency's side: work queues for inspectors and supervisors."""
+
+from flask import Blueprint
+
+blueprint = Blueprint("agency", __name__, url_prefix="/agency")
+
+from register.agency import access_requests  # noqa: E402, F401

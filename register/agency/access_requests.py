@@ -1,0 +1,1 @@
+"""Agency routes for access requests (filled in by the organisation issue)."""

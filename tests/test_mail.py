@@ -433,3 +433,27 @@ def test_a_subject_with_line_breaks_becomes_one_header_line(db, app):
     path = Path(app.config["MAIL_OUTBOX_DIR"]) / written_name(notification)
     message = parse(path.read_bytes())
     assert message["Bcc"] is None
+
+
+def test_a_message_to_an_address_without_an_account_is_sent_once_and_erased(app, db):
+    from register.services.notifications import notify_address
+
+    notification = notify_address(
+        "new.colleague@example.kg",
+        "en",
+        "test.invitation",
+        "Join us",
+        "Open the link",
+        link="/organisation/invitations/accept?token=abc",
+    )
+    db.session.commit()
+    report = send_pending(now=utcnow())
+    assert report.sent == 1
+    path = Path(app.config["MAIL_OUTBOX_DIR"]) / written_name(notification)
+    message = parse(path.read_bytes())
+    assert message["To"] == "new.colleague@example.kg"
+    assert "token=abc" in message.get_content()
+    sent = reload(db, notification)
+    assert sent.recipient_id is None
+    assert "token=abc" not in sent.body and sent.link is None  # erased once sent
+    assert b"new.colleague" not in bytes(sent.recipient_address_encrypted)

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from register.crypto.fields import Encrypted
 from register.database import utcnow
 from register.extensions import Model
 from register.models.users import User
@@ -41,7 +42,12 @@ class Notification(Model):
         sa.Index("ix_notifications_delivery_due", "delivery_status", "next_attempt_at"),
     )
 
-    recipient_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # A user, or (for an invitation to someone without an account yet) only an address.
+    recipient_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), default=None
+    )
+    recipient_address = Encrypted()
+    locale: Mapped[str | None] = mapped_column(sa.String(5), default=None)
     kind: Mapped[str] = mapped_column(sa.String(64))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
@@ -67,7 +73,21 @@ class Notification(Model):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(sa.String(500), default=None)
 
-    recipient: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    recipient: Mapped[User | None] = relationship(lazy="joined")
+
+    @property
+    def email_address(self) -> str | None:
+        """Where the e-mail copy goes: the user's address, or the one it was sent to."""
+        if self.recipient is not None:
+            return self.recipient.email
+        return self.recipient_address
+
+    @property
+    def language(self) -> str:
+        """The language the message was written in."""
+        if self.recipient is not None:
+            return self.recipient.locale
+        return self.locale or "ru"
 
     @property
     def is_read(self) -> bool:

@@ -162,14 +162,14 @@ def build_message(notification: Notification) -> EmailMessage:
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = notification.recipient.email
+    message["To"] = notification.email_address or ""
     message["Subject"] = notification.subject
     message["Message-ID"] = notification.message_id
     message["Date"] = format_datetime(notification.created_at)
     message["X-Register-Notification"] = str(notification.id)
     message["Auto-Submitted"] = "auto-generated"
     link = config["SERVICE_URL"].rstrip("/") + notification.link if notification.link else None
-    with force_locale(notification.recipient.locale):
+    with force_locale(notification.language):
         message.set_content(
             render_template("mail/notification.txt", notification=notification, link=link)
         )

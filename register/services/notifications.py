@@ -55,6 +55,38 @@ def notify(
     return notification
 
 
+def notify_address(
+    address: str,
+    locale: str,
+    kind: str,
+    subject: object,
+    body: object,
+    *,
+    link: str | None = None,
+) -> Notification:
+    """E-mail someone who has no account yet (an invitation); no inbox, body erased once sent."""
+    if link is not None and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("a notification links only to a local path")
+    with force_locale(locale):
+        subject_text = " ".join(str(subject).split())
+        body_text = str(body).strip()
+    notification = Notification(
+        recipient_address=address.strip(),
+        locale=locale,
+        kind=kind,
+        subject=subject_text[:300],
+        body=body_text,
+        link=link,
+        sensitive=True,
+        read_at=utcnow(),
+        delivery_status=DeliveryStatus.PENDING,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification
+
+
 def notify_all(
     recipients: Iterable[User], kind: str, subject: object, body: object, *, link: str | None = None
 ) -> list[Notification]:

@@ -104,6 +104,9 @@ class Config:
         self.RATE_LIMIT_RESET_IP = self.get("RATE_LIMIT_RESET_IP") or "10 per hour"
         self.RATE_LIMIT_RESET_ACCOUNT = self.get("RATE_LIMIT_RESET_ACCOUNT") or "3 per hour"
         self.RATE_LIMIT_TWO_FACTOR = self.get("RATE_LIMIT_TWO_FACTOR") or "10 per 15 minutes"
+        # Trying TIN after TIN to learn who is registered is throttled per user.
+        self.RATE_LIMIT_REQUEST_ACCESS = self.get("RATE_LIMIT_REQUEST_ACCESS") or "30 per hour"
+        self.ORGANISATION_INVITATION_DAYS = self.get_int("ORGANISATION_INVITATION_DAYS", 7)
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
         self.LOG_JSON = self.get_bool("LOG_JSON", False)
         self.LOG_LEVEL = self.get("LOG_LEVEL") or "INFO"

@@ -18,7 +18,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from register.extensions import db, login_manager
-from register.models import MemberRole, Membership, Notification, Organisation, Role, User
+from register.models import (
+    AccessRequest,
+    AccessRequestAddressee,
+    MemberRole,
+    Membership,
+    Notification,
+    Organisation,
+    Role,
+    User,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,3 +156,13 @@ def idle_too_long() -> bool:
     last_active = session.get("last_active")
     limit = current_app.config["STAFF_IDLE_MINUTES"] * 60
     return last_active is None or int(time.time()) - int(last_active) > limit
+
+
+def can_decide_access_request(user: User, access_request: AccessRequest) -> bool:
+    """The agency decides requests addressed to it; an organisation's owners decide theirs."""
+    if not user.is_authenticated:
+        return False
+    if access_request.addressed_to is AccessRequestAddressee.AGENCY:
+        return bool(user.role.is_staff)
+    found = membership(user, access_request.organisation_id)
+    return found is not None and found.role is MemberRole.OWNER

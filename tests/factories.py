@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 import pyotp
 from factory.alchemy import SQLAlchemyModelFactory
@@ -9,9 +11,12 @@ from factory.alchemy import SQLAlchemyModelFactory
 from register.database import utcnow
 from register.extensions import db
 from register.models import (
+    AccessRequest,
+    AccessRequestAddressee,
     DeliveryStatus,
     Document,
     DocumentKind,
+    Invitation,
     MemberRole,
     Membership,
     Notification,
@@ -146,3 +151,30 @@ class DocumentFactory(BaseFactory):
     content_type = "application/pdf"
     content = b"%PDF-1.4\n% test document\n%%EOF\n"
     size_bytes = factory.LazyAttribute(lambda document: len(document.content))
+
+
+class InvitationFactory(BaseFactory):
+    """An open invitation of a colleague to an organisation."""
+
+    class Meta:
+        model = Invitation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    email = factory.Sequence(lambda n: f"colleague{n}@company.example.kg")
+    role = MemberRole.MEMBER
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=7))
+
+
+class AccessRequestFactory(BaseFactory):
+    """A pending request by a holder to act for an organisation, addressed to the agency."""
+
+    class Meta:
+        model = AccessRequest
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    requester = factory.SubFactory(HolderFactory)
+    requester_id = factory.SelfAttribute("requester.id")
+    addressed_to = AccessRequestAddressee.AGENCY
+    message = "I am the new director; please give me access."

@@ -10,6 +10,11 @@ from register.extensions import db
 from register.models import ReferenceItem, ReferenceList
 
 LANGUAGES = ("ky", "ru", "en")
+# CLDR territories that are not ISO 3166-1 countries: groupings, pseudo-regions for testing,
+# and codes reserved for islands and territories that ISO does not list.
+NOT_COUNTRIES = frozenset(
+    {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
+)
 
 
 def current_language() -> str:
@@ -59,7 +64,7 @@ def countries() -> list[tuple[str, str]]:
         (
             (code, name)
             for code, name in territories.items()
-            if len(code) == 2 and code.isalpha() and code not in {"ZZ", "EU", "EZ", "UN", "QO"}
+            if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
         ),
         key=lambda pair: pair[1],
     )

@@ -7,28 +7,58 @@ POST that succeeds in one case never changes what another case sees.
 
 The six roles:
     anonymous     not signed in
-    holder_own    a holder who owns the route's object (the recipient of the notification)
-    holder_other  another holder
+    holder_own    a holder who owns the route's object: the recipient of the notification, the
+                  owner of the organisation (its documents, colleagues, invitations, requests),
+                  the invited colleague of an invitation, the requester of their own request
+    holder_other  a holder of another organisation
     inspector, supervisor, admin   agency staff, signed in past the second factor
 
-An expected answer is a status code, `SIGN_IN` (302 to /auth/sign-in, with `next` for a GET),
-or `Redirect(path)` (302 to that path; `{target.id}` and the like name the test's objects).
+An expected answer is a status code (a 403 must be the site's error page), `SIGN_IN` (302 to
+/auth/sign-in, with `next` for a GET), `Redirect(path)` (302 to that path; `{target.id}` and
+the like name the test's objects) or `OwnPage(status, text)` (a page of the view's own that
+explains a refusal, rather than the site's error page).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import url_for
 
+from register.database import utcnow
 from register.extensions import db
-from register.models import Notification, Role, User
+from register.holder.access import CLAIMED_ORGANISATION
+from register.models import (
+    AccessRequest,
+    AccessRequestAddressee,
+    Document,
+    Invitation,
+    MemberRole,
+    Membership,
+    Notification,
+    Organisation,
+    OrganisationOrigin,
+    OrganisationStatus,
+    ReferenceItem,
+    Role,
+    User,
+)
 from register.services import accounts, tokens
-from tests.factories import HolderFactory, NotificationFactory, StaffFactory
+from register.services import members as member_service
+from tests.factories import (
+    DocumentFactory,
+    HolderFactory,
+    MembershipFactory,
+    NotificationFactory,
+    OrganisationFactory,
+    StaffFactory,
+)
 
 ROLES = ("anonymous", "holder_own", "holder_other", "inspector", "supervisor", "admin")
 SIGNED_IN = frozenset(ROLES) - {"anonymous"}
@@ -43,12 +73,20 @@ class Redirect:
     path: str
 
 
-Expected = int | str | Redirect
+@dataclass(frozen=True)
+class OwnPage:
+    """A `status` with a page of the view's own (not the site's error page) that says `text`."""
+
+    status: int
+    text: str
+
+
+Expected = int | str | Redirect | OwnPage
 
 
 @dataclass
 class World:
-    """The objects of one test: a user per role, a notification and a staff member to manage."""
+    """The objects of one test: a user per role and the things the routes act on."""
 
     holder_own: User
     holder_other: User
@@ -56,25 +94,84 @@ class World:
     supervisor: User
     admin: User
     target: User  # the staff member the admin routes act on
+    requester: User  # a third holder, asking to act for holder_own's organisation
     notification: Notification  # holder_own's
+    organisation: Organisation  # holder_own is its only owner (verified, registered online)
+    document: Document  # the organisation's
+    member: Membership  # a colleague of holder_own in the organisation (role member)
+    invitation: Invitation  # the organisation's open invitation of a new colleague
+    access_request: AccessRequest  # requester's pending request, for the owners to decide
+    other_organisation: Organisation  # holder_other's
+    invitation_to_own: Invitation  # holder_other's organisation invites holder_own
+    claimed: Organisation  # an imported entry without owners
+    agency_request: AccessRequest  # holder_own's pending request for `claimed`, to the agency
 
     def users(self) -> list[User]:
         """Every user of the world."""
-        return [getattr(self, f.name) for f in fields(self) if f.name != "notification"]
+        return [value for f in fields(self) if isinstance(value := getattr(self, f.name), User)]
+
+
+def _open_invitation(organisation: Organisation, email: str, invited_by: User) -> Invitation:
+    now = utcnow()
+    invitation = Invitation(
+        organisation_id=organisation.id,
+        email=email,
+        role=MemberRole.MEMBER,
+        invited_by_id=invited_by.id,
+        created_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    db.session.add(invitation)
+    return invitation
+
+
+def _pending_request(
+    organisation: Organisation, requester: User, addressed_to: AccessRequestAddressee
+) -> AccessRequest:
+    access_request = AccessRequest(
+        organisation_id=organisation.id,
+        requester_id=requester.id,
+        addressed_to=addressed_to,
+        message="Please let me act for the organisation.",
+    )
+    db.session.add(access_request)
+    return access_request
 
 
 def make_world() -> World:
     """Fresh objects for one case."""
     holder_own = HolderFactory(full_name="Own Holder")
-    return World(
+    holder_other = HolderFactory(full_name="Other Holder")
+    requester = HolderFactory(full_name="Third Holder")
+    organisation = OrganisationFactory(
+        status=OrganisationStatus.VERIFIED, origin=OrganisationOrigin.ONLINE
+    )
+    MembershipFactory(organisation=organisation, user=holder_own)
+    other_organisation = MembershipFactory(user=holder_other).organisation
+    claimed = OrganisationFactory(
+        status=OrganisationStatus.VERIFIED, origin=OrganisationOrigin.IMPORTED
+    )
+    world = World(
         holder_own=holder_own,
-        holder_other=HolderFactory(full_name="Other Holder"),
+        holder_other=holder_other,
         inspector=StaffFactory(role=Role.INSPECTOR),
         supervisor=StaffFactory(role=Role.SUPERVISOR),
         admin=StaffFactory(role=Role.ADMIN),
         target=StaffFactory(role=Role.INSPECTOR, full_name="Target Staff"),
+        requester=requester,
         notification=NotificationFactory(recipient=holder_own),
+        organisation=organisation,
+        document=DocumentFactory(organisation=organisation, uploaded_by_id=holder_own.id),
+        member=MembershipFactory(organisation=organisation, role=MemberRole.MEMBER),
+        invitation=_open_invitation(organisation, "new.colleague@example.kg", holder_own),
+        access_request=_pending_request(organisation, requester, AccessRequestAddressee.OWNERS),
+        other_organisation=other_organisation,
+        invitation_to_own=_open_invitation(other_organisation, holder_own.email, holder_other),
+        claimed=claimed,
+        agency_request=_pending_request(claimed, holder_own, AccessRequestAddressee.AGENCY),
     )
+    db.session.commit()
+    return world
 
 
 def row(
@@ -100,13 +197,15 @@ def everyone(expected: Expected) -> dict[str, Expected]:
 class Route:
     """The answers of one endpoint, and how to call it.
 
-    `url_values` builds the URL (path arguments and query string); `form` is posted with a
-    valid CSRF token. When `effect` is given, its value must change for the roles in
-    `effect_for` and stay the same for every other role (a refusal changes nothing).
+    `url_values` builds the URL (path arguments and query string); `session` is put in the
+    client's session first (what an earlier page left there); `form` is posted with a valid
+    CSRF token. When `effect` is given, its value must change for the roles in `effect_for`
+    and stay the same for every other role (a refusal changes nothing).
     """
 
     answers: dict[str, Expected]
     url_values: Callable[[World], dict[str, Any]] = lambda world: {}
+    session: Callable[[World], dict[str, Any]] = lambda world: {}
     form: Callable[[World], dict[str, Any]] = lambda world: {}
     prepare: Callable[[World], None] | None = None
     effect: Callable[[World], Any] | None = None
@@ -150,9 +249,92 @@ def _confirmation_link(world: World) -> dict[str, Any]:
     return {"token": accounts.confirmation_token(world.holder_own)}
 
 
+def _count(model: type[Any], *criteria: Any) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria)) or 0
+
+
+def _row_exists(instance: Any) -> bool:
+    """Whether the row of `instance` is still in the database (without loading the instance)."""
+    model = type(instance)
+    [key] = sa.inspect(instance).identity
+    return _count(model, model.id == key) == 1
+
+
+def _organisation(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id}
+
+
+def _document(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "document_id": world.document.id}
+
+
+def _member(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "membership_id": world.member.id}
+
+
+def _invitation(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "invitation_id": world.invitation.id}
+
+
+def _access_request(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "request_id": world.access_request.id}
+
+
+def _invitations_of_organisation(world: World) -> int:
+    return _count(Invitation, Invitation.organisation_id == world.organisation.id)
+
+
+def _holder_own_acts_for_organisation(world: World) -> bool:
+    return bool(
+        _count(
+            Membership,
+            Membership.organisation_id == world.organisation.id,
+            Membership.user_id == world.holder_own.id,
+        )
+    )
+
+
+def _make_member_an_owner(world: World) -> None:
+    """A second owner, so that holder_own may leave."""
+    world.member.role = MemberRole.OWNER
+    db.session.commit()
+
+
+def _media() -> ReferenceItem:
+    """The sector "media" of the reference lists (loaded by the migrations)."""
+    item = db.session.scalar(
+        sa.select(ReferenceItem).where(
+            ReferenceItem.list_code == "sector", ReferenceItem.code == "media"
+        )
+    )
+    assert item is not None
+    return item
+
+
+def _retire_media(world: World) -> None:
+    _media().retired_at = utcnow()
+    db.session.commit()
+
+
+def owner_action(path: str) -> dict[str, Expected]:
+    """An action on holder_own's organisation: done (a redirect to `path`), else refused."""
+    return row(SIGN_IN, Redirect(path), 404, 403, 403, 403)
+
+
 ADMIN_PAGE = row(SIGN_IN, 403, 403, 403, 403, 200)
 ADMIN_ACTION = row(SIGN_IN, 403, 403, 403, 403, Redirect("/admin/staff/{target.id}"))
 HOME = Redirect("/")
+# A holder's pages: the owner's organisation is a 404 to another holder; staff get 403.
+OWN_PAGE = row(SIGN_IN, 200, 404, 403, 403, 403)
+HOLDER_PAGE = row(SIGN_IN, 200, 200, 403, 403, 403)
+MEMBERS_ACTION = owner_action("/organisation/{organisation.id}/members")
+STAFF_ACTION = row(SIGN_IN, 403, 403, *[Redirect("/agency/access-requests")] * 3)
+REFERENCE_ACTION = row(SIGN_IN, 403, 403, 403, 403, Redirect("/admin/reference/sector/media"))
+SECTOR = {"list_code": "sector"}
+MEDIA = {"list_code": "sector", "code": "media"}
+OWNER = frozenset({"holder_own"})
+STAFF = frozenset({"inspector", "supervisor", "admin"})
+ADMIN = frozenset({"admin"})
 
 # fmt: off
 EXPECTATIONS: dict[str, Route] = {
@@ -239,6 +421,106 @@ EXPECTATIONS: dict[str, Route] = {
         effect=lambda world: world.target.session_version,
         effect_for=frozenset({"admin"}),
     ),
+    # Reference lists: admins only.
+    "admin.reference_lists": Route(ADMIN_PAGE),
+    "admin.reference_list": Route(ADMIN_PAGE, url_values=lambda world: SECTOR),
+    "admin.reference_new": Route(ADMIN_PAGE, url_values=lambda world: SECTOR),
+    "admin.reference_edit": Route(ADMIN_PAGE, url_values=lambda world: MEDIA),
+    "admin.reference_retire": Route(
+        REFERENCE_ACTION,
+        url_values=lambda world: MEDIA,
+        effect=lambda world: _media().retired_at,
+        effect_for=ADMIN,
+    ),
+    "admin.reference_reinstate": Route(
+        REFERENCE_ACTION,
+        url_values=lambda world: MEDIA,
+        prepare=_retire_media,
+        effect=lambda world: _media().retired_at,
+        effect_for=ADMIN,
+    ),
+    # A holder's organisations: not object URLs, so every holder gets them; staff get 403.
+    "holder.index": Route(HOLDER_PAGE),
+    "holder.create": Route(HOLDER_PAGE),
+    # The organisation, its people and documents: another holder cannot tell it from a missing one.
+    "holder.details": Route(OWN_PAGE, url_values=_organisation),
+    "holder.head": Route(OWN_PAGE, url_values=_organisation),
+    "holder.responsible": Route(OWN_PAGE, url_values=_organisation),
+    "holder.documents": Route(OWN_PAGE, url_values=_organisation),
+    "holder.download_document": Route(OWN_PAGE, url_values=_document),
+    "holder.delete_document": Route(
+        owner_action("/organisation/{organisation.id}/documents"),
+        url_values=_document,
+        effect=lambda world: _row_exists(world.document),
+        effect_for=OWNER,
+    ),
+    # Colleagues: every member sees them, owners change them.
+    "holder.members": Route(OWN_PAGE, url_values=_organisation),
+    "holder.invite": Route(
+        MEMBERS_ACTION,
+        url_values=_organisation,
+        form=lambda world: {"email": "another.colleague@example.kg", "role": "member"},
+        effect=_invitations_of_organisation,
+        effect_for=OWNER,
+    ),
+    "holder.change_member_role": Route(
+        MEMBERS_ACTION,
+        url_values=_member,
+        form=lambda world: {"role": MemberRole.OWNER.value},
+        effect=lambda world: world.member.role,
+        effect_for=OWNER,
+    ),
+    "holder.remove_member": Route(
+        MEMBERS_ACTION,
+        url_values=_member,
+        effect=lambda world: _row_exists(world.member),
+        effect_for=OWNER,
+    ),
+    "holder.revoke_invitation": Route(
+        MEMBERS_ACTION,
+        url_values=_invitation,
+        effect=lambda world: world.invitation.revoked_at,
+        effect_for=OWNER,
+    ),
+    # With a second owner, holder_own may leave (the last owner may not).
+    "holder.leave": Route(
+        owner_action("/organisation/"),
+        url_values=_organisation,
+        prepare=_make_member_an_owner,
+        effect=_holder_own_acts_for_organisation,
+        effect_for=OWNER,
+    ),
+    # The invited holder sees the invitation; another holder is told it was sent elsewhere.
+    "holder.accept_invitation": Route(
+        row(SIGN_IN, 200, OwnPage(403, "sent to another e-mail address"), 403, 403, 403),
+        url_values=lambda world: {
+            "token": member_service.invitation_token(world.invitation_to_own)
+        },
+    ),
+    # Access requests: asking (the TIN comes in the session), one's own request, the owners'.
+    "holder.request_access": Route(
+        HOLDER_PAGE, session=lambda world: {CLAIMED_ORGANISATION: str(world.claimed.id)}
+    ),
+    "holder.access_request_status": Route(
+        OWN_PAGE, url_values=lambda world: {"request_id": world.agency_request.id}
+    ),
+    "holder.access_requests": Route(OWN_PAGE, url_values=_organisation),
+    "holder.decide_access_request": Route(
+        owner_action("/organisation/{organisation.id}/access-requests"),
+        url_values=_access_request,
+        form=lambda world: {"decision": "approve"},
+        effect=lambda world: world.access_request.status,
+        effect_for=OWNER,
+    ),
+    # The agency's queue of access requests: all staff.
+    "agency.access_requests": Route(row(SIGN_IN, 403, 403, 200, 200, 200)),
+    "agency.decide_access_request": Route(
+        STAFF_ACTION,
+        url_values=lambda world: {"request_id": world.agency_request.id},
+        form=lambda world: {"decision": "approve"},
+        effect=lambda world: world.agency_request.status,
+        effect_for=STAFF,
+    ),
 }
 # fmt: on
 
@@ -279,6 +561,12 @@ def assert_answer(
         assert status == 302, f"expected a redirect to {expected.path}, got {status}"
         path = expected.path.format(**{f.name: getattr(world, f.name) for f in fields(world)})
         assert urlsplit(response.headers["Location"]).path == path
+    elif isinstance(expected, OwnPage):
+        assert status == expected.status, f"expected {expected.status}, got {status}"
+        page = response.get_data(as_text=True)
+        assert expected.text in page
+        assert 'class="site-header' in page  # in the site's layout
+        assert "Traceback" not in page
     else:
         assert isinstance(expected, int)
         assert status == expected, f"expected {expected}, got {status}"
@@ -303,10 +591,19 @@ def test_matrix_agrees_with_the_public_allowlist_and_keeps_holders_out_of_the_ag
         assert (route.answers["anonymous"] == SIGN_IN) == (endpoint not in public), endpoint
         if endpoint not in app.view_functions:
             continue
-        if _rule_path(app, endpoint).startswith(("/admin", "/agency")):
+        path = _rule_path(app, endpoint)
+        # Holders get 403 on every /admin and /agency route.
+        if path.startswith(("/admin", "/agency")):
             assert route.answers["holder_own"] == 403, endpoint
             assert route.answers["holder_other"] == 403, endpoint
+        # Inspectors and supervisors get 403 on every /admin route.
+        if path.startswith("/admin"):
             assert route.answers["inspector"] == 403, endpoint
+            assert route.answers["supervisor"] == 403, endpoint
+        # Staff get 403 on every page of a holder's organisations.
+        if path.startswith("/organisation"):
+            for role in ("inspector", "supervisor", "admin"):
+                assert route.answers[role] == 403, endpoint
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -324,6 +621,7 @@ def test_route_answers_each_role_as_expected(app, client, auth, endpoint, role):
         auth.login(getattr(world, role))
     with client.session_transaction() as session:
         session["lang"] = "en"
+        session.update(route.session(world))
     before = route.effect(world) if route.effect else None
 
     method = _method(app, endpoint)

@@ -79,8 +79,27 @@ def verified_online(**values: Any) -> Organisation:
     )
 
 
+def claim(client: Any, tin: str) -> None:
+    """What "Register an organisation" does with a TIN already taken: the id in the session."""
+    from register.services.access_requests import find_organisation
+
+    organisation = find_organisation(tin)
+    with client.session_transaction() as session:
+        if organisation is None:
+            session.pop("claimed_organisation", None)
+        else:
+            session["claimed_organisation"] = str(organisation.id)
+
+
+def open_claim(client: Any, tin: str) -> Any:
+    """The request-access page after entering `tin`."""
+    claim(client, tin)
+    return client.get("/organisation/request-access")
+
+
 def ask(client: Any, tin: str, message: str = "") -> Any:
-    return client.post_form(f"/organisation/request-access?tin={tin}", {"message": message})
+    claim(client, tin)
+    return client.post_form("/organisation/request-access", {"message": message})
 
 
 @pytest.fixture
@@ -98,7 +117,7 @@ def claimed(db: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("tin", ["99999999999999", "123", "not-a-tin", ""])
 def test_an_unknown_tin_gets_a_friendly_not_found_page(client, auth, db, tin):
     as_user(client, auth, HolderFactory())
-    response = client.get(f"/organisation/request-access?tin={tin}")
+    response = open_claim(client, tin)
     assert response.status_code == 404
     assert "No organisation with this TIN is in the register" in response.get_data(as_text=True)
 
@@ -108,7 +127,7 @@ def test_second_claimant_asks_the_owners_of_a_verified_online_organisation(
 ):
     organisation, owner, claimant = claimed["organisation"], claimed["owner"], claimed["claimant"]
     as_user(client, auth, claimant)
-    page = client.get(f"/organisation/request-access?tin={organisation.tin}")
+    page = open_claim(client, organisation.tin)
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Ala-Too Clinic LLC is already in the register" in text
@@ -135,7 +154,7 @@ def test_asking_twice_keeps_one_pending_request(client, auth, db, claimed):
     organisation = claimed["organisation"]
     as_user(client, auth, claimed["claimant"])
     ask(client, organisation.tin, "first")
-    page = client.get(f"/organisation/request-access?tin={organisation.tin}")
+    page = open_claim(client, organisation.tin)
     assert "your request is waiting for a decision" in page.get_data(as_text=True)
     response = ask(client, organisation.tin, "second")
     assert "You have already asked" in followed(client, response)
@@ -160,7 +179,7 @@ def test_unverified_imported_paper_or_ownerless_entries_go_to_the_agency(
     organisation = OrganisationFactory(status=status, origin=origin)
     owner = MembershipFactory(organisation=organisation).user if with_owner else None
     as_user(client, auth, HolderFactory())
-    page = client.get(f"/organisation/request-access?tin={organisation.tin}")
+    page = open_claim(client, organisation.tin)
     assert "The State Agency for Personal Data Protection decides" in page.get_data(as_text=True)
     ask(client, organisation.tin)
     [request] = requests_for(db, organisation)
@@ -180,7 +199,7 @@ def test_an_individual_entrepreneur_is_neither_named_nor_its_tin_shown(client, a
         public_tin=None,
     )
     as_user(client, auth, HolderFactory())
-    response = client.get(f"/organisation/request-access?tin={ENTREPRENEUR_PIN}")
+    response = open_claim(client, ENTREPRENEUR_PIN)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "An individual entrepreneur with this TIN is already in the register" in page
@@ -196,7 +215,7 @@ def test_an_individual_entrepreneur_is_neither_named_nor_its_tin_shown(client, a
 def test_a_member_asking_is_sent_to_the_organisation(client, auth, db, claimed):
     organisation = claimed["organisation"]
     as_user(client, auth, claimed["owner"])
-    response = client.get(f"/organisation/request-access?tin={organisation.tin}")
+    response = open_claim(client, organisation.tin)
     assert response.headers["Location"] == f"/organisation/{organisation.id}/members"
     assert ask(client, organisation.tin).status_code == 302
     assert requests_for(db, organisation) == []
@@ -437,14 +456,15 @@ def test_holders_get_403_on_the_agency_queue(client, auth, db, claimed):
 def test_staff_get_403_on_the_holders_access_pages(client, auth, db, claimed, role):
     organisation = claimed["organisation"]
     as_user(client, auth, StaffFactory(role=role))
-    assert client.get(f"/organisation/request-access?tin={organisation.tin}").status_code == 403
+    assert open_claim(client, organisation.tin).status_code == 403
     assert client.get(f"/organisation/{organisation.id}/access-requests").status_code == 403
 
 
 def test_posts_without_a_csrf_token_are_refused(client, auth, db, claimed):
     organisation = claimed["organisation"]
     as_user(client, auth, claimed["claimant"])
-    response = client.post(f"/organisation/request-access?tin={organisation.tin}", data={})
+    claim(client, organisation.tin)
+    response = client.post("/organisation/request-access", data={})
     assert response.status_code == 400
     assert requests_for(db, organisation) == []
 
@@ -464,16 +484,23 @@ def test_posts_without_a_csrf_token_are_refused(client, auth, db, claimed):
 
 
 def test_trying_one_tin_after_another_is_throttled(app, client, auth, db, monkeypatch):
+    """Entering TINs on "Register an organisation" would tell who is registered."""
     monkeypatch.setitem(app.config, "RATE_LIMIT_REQUEST_ACCESS", "3 per hour")
     as_user(client, auth, HolderFactory())
     statuses = [
-        client.get(f"/organisation/request-access?tin=9999999999999{digit}").status_code
+        client.post_form("/organisation/new", {"tin": f"9999999999999{digit}"}).status_code
         for digit in range(4)
     ]
-    assert statuses == [404, 404, 404, 429]
+    assert statuses == [200, 200, 200, 429]
     # The count is the user's own: another holder is not slowed down.
     as_user(client, auth, HolderFactory())
-    assert client.get("/organisation/request-access?tin=99999999999990").status_code == 404
+    assert client.post_form("/organisation/new", {"tin": "99999999999990"}).status_code == 200
+
+
+def test_without_an_entered_tin_the_page_says_there_is_nothing_to_ask_for(client, auth, db):
+    as_user(client, auth, HolderFactory())
+    assert client.get("/organisation/request-access").status_code == 404
+    assert client.get("/organisation/request-access?tin=01234567890123").status_code == 404
 
 
 def test_opening_the_agency_queue_is_logged(client, auth, db):

@@ -16,7 +16,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from register.extensions import limiter
+from register.extensions import db, limiter
 from register.holder import blueprint
 from register.holder.member_forms import AccessRequestForm, DecisionForm
 from register.models import AccessRequest, AccessRequestAddressee, Organisation, Role
@@ -41,21 +41,28 @@ def _user_key() -> str:
     return f"request-access:{user_id}" if user_id else get_remote_address()
 
 
-CLAIMED_TIN = "claimed_tin"
+CLAIMED_ORGANISATION = "claimed_organisation"
+
+
+def claimed_organisation() -> Organisation | None:
+    """The organisation whose TIN the user entered, remembered by id in the session."""
+    try:
+        organisation_id = uuid.UUID(str(session.get(CLAIMED_ORGANISATION, "")))
+    except ValueError:
+        return None
+    return db.session.get(Organisation, organisation_id)
 
 
 @blueprint.route("/request-access", methods=["GET", "POST"])
 @roles_required(Role.HOLDER)
 @limiter.limit(_request_access_limit, key_func=_user_key)
 def request_access() -> str | Response | tuple[str, int]:
-    """Ask to act for the organisation whose TIN was entered (holders only).
+    """Ask to act for the organisation whose TIN was entered on "Register an organisation".
 
-    The TIN travels in the session, not in the URL: an individual entrepreneur's TIN is a
-    PIN, which must not end up in browser history or in a `next` parameter.
+    Only the organisation's id travels, in the session: never the TIN, which for an individual
+    entrepreneur is a PIN and must not reach a URL, browser history or a readable cookie.
     """
-    tin = request.values.get("tin") or session.get(CLAIMED_TIN, "")
-    session[CLAIMED_TIN] = tin
-    organisation = access_service.find_organisation(tin)
+    organisation = claimed_organisation()
     if organisation is None:
         return render_template("holder/access_request_missing.html"), 404
     if membership(current_user, organisation.id) is not None:
@@ -68,7 +75,7 @@ def request_access() -> str | Response | tuple[str, int]:
         access_request, created = access_service.request_access(
             organisation, user, form.message.data
         )
-        session.pop(CLAIMED_TIN, None)
+        session.pop(CLAIMED_ORGANISATION, None)
         if created:
             flash(_("Your request was sent."), "success")
         else:
@@ -82,7 +89,6 @@ def request_access() -> str | Response | tuple[str, int]:
         addressees=AccessRequestAddressee,
         pending=pending,
         form=form,
-        tin=tin,
     )
 
 

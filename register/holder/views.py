@@ -13,12 +13,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from register.extensions import limiter
 from register.holder import blueprint
-from register.holder.access import CLAIMED_TIN
+from register.holder.access import CLAIMED_ORGANISATION, _request_access_limit, _user_key
 from register.holder.forms import HeadForm, OrganisationForm, ResponsibleForm
 from register.models import Organisation, PersonKind, Role
 from register.permissions import member_organisation, roles_required
 from register.services import documents, organisations, reference
+from register.services.access_requests import find_organisation
 
 
 @blueprint.get("/")
@@ -33,6 +35,8 @@ def index() -> str:
 
 @blueprint.route("/new", methods=["GET", "POST"])
 @roles_required(Role.HOLDER)
+# Entering TIN after TIN would tell who is registered: throttled per user, like request access.
+@limiter.limit(_request_access_limit, key_func=_user_key, methods=["POST"])
 def create() -> str | Response:
     """Register an organisation; a TIN already in the register leads to asking for access."""
     form = OrganisationForm()
@@ -53,7 +57,13 @@ def create() -> str | Response:
                 ),
                 "info",
             )
-            session[CLAIMED_TIN] = tin  # in the session: never a PIN in a URL
+            if existing is None:  # inserted by someone else a moment ago: look again
+                existing = find_organisation(tin)
+            if existing is None:
+                flash(_("This TIN was registered a moment ago. Try again."), "error")
+                return render_template("holder/details.html", form=form, organisation=None)
+            # Only the id, in the session: never the TIN (a PIN) in a URL or a cookie.
+            session[CLAIMED_ORGANISATION] = str(existing.id)
             return redirect(url_for("holder.request_access"))
         return redirect(url_for("holder.head", organisation_id=organisation.id))
     return render_template("holder/details.html", form=form, organisation=None)

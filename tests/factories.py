@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import factory
 import pyotp
@@ -13,6 +13,11 @@ from register.extensions import db
 from register.models import (
     AccessRequest,
     AccessRequestAddressee,
+    Declaration,
+    DeclarationEvent,
+    DeclarationKind,
+    DeclarationStatus,
+    DeclarationVersion,
     DeliveryStatus,
     Document,
     DocumentKind,
@@ -22,7 +27,11 @@ from register.models import (
     Notification,
     Organisation,
     Person,
+    PersonalDataArray,
     PersonKind,
+    ProcessingMode,
+    RetentionUnit,
+    ReviewComment,
     Role,
     User,
 )
@@ -178,3 +187,85 @@ class AccessRequestFactory(BaseFactory):
     requester_id = factory.SelfAttribute("requester.id")
     addressed_to = AccessRequestAddressee.AGENCY
     message = "I am the new director; please give me access."
+
+
+class ArrayFactory(BaseFactory):
+    """A complete personal data array of an organisation (HR records)."""
+
+    class Meta:
+        model = PersonalDataArray
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    name = factory.Sequence(lambda n: f"Personnel files {n}")
+    purpose_codes = factory.LazyFunction(lambda: ["hr_employment"])
+    legal_basis_codes = factory.LazyFunction(lambda: ["contract"])
+    collection_methods = "From the employee at hiring"
+    processing_mode = ProcessingMode.MIXED
+    data_item_codes = factory.LazyFunction(lambda: ["full_name", "pin", "address"])
+    subject_category_codes = factory.LazyFunction(lambda: ["employees"])
+    subject_bucket_code = "up_to_1000"
+    source_codes = factory.LazyFunction(lambda: ["subject_directly"])
+    informing_subjects = "Written notice at hiring"
+    storage_form_code = "mixed"
+    retention_value = 75
+    retention_unit = RetentionUnit.YEARS
+    storage_country = "KG"
+    storage_location_details = "Bishkek head office, room 12; server in the same building"
+    information_systems = "1C: Salary and HR"
+    recipient_category_codes = factory.LazyFunction(lambda: ["state_bodies"])
+    named_recipients = "Social Fund of the Kyrgyz Republic"
+    security_measure_codes = factory.LazyFunction(lambda: ["access_control", "backups"])
+    security_description = "Locked cabinets; role-based access in 1C; nightly backups"
+    processing_start_date = factory.LazyFunction(lambda: date(2015, 3, 1))
+
+
+class DeclarationFactory(BaseFactory):
+    """A draft initial declaration of an organisation."""
+
+    class Meta:
+        model = Declaration
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    kind = DeclarationKind.INITIAL
+    status = DeclarationStatus.DRAFT
+
+
+class DeclarationVersionFactory(BaseFactory):
+    """A frozen version (snapshots given by the test, or small defaults)."""
+
+    class Meta:
+        model = DeclarationVersion
+
+    declaration = factory.SubFactory(DeclarationFactory)
+    declaration_id = factory.SelfAttribute("declaration.id")
+    organisation_id = factory.SelfAttribute("declaration.organisation_id")
+    number = factory.Sequence(lambda n: n + 1)
+    public_snapshot = factory.LazyFunction(lambda: {"organisation": {}, "arrays": {}})
+    confidential_snapshot = '{"organisation": {}, "people": {}, "arrays": {}}'
+
+
+class DeclarationEventFactory(BaseFactory):
+    """A step of a declaration's timeline."""
+
+    class Meta:
+        model = DeclarationEvent
+
+    declaration = factory.SubFactory(DeclarationFactory)
+    declaration_id = factory.SelfAttribute("declaration.id")
+    from_status = "draft"
+    to_status = "submitted"
+    note = "Submitted by the holder"
+
+
+class ReviewCommentFactory(BaseFactory):
+    """An agency comment on a field of a declaration."""
+
+    class Meta:
+        model = ReviewComment
+
+    declaration = factory.SubFactory(DeclarationFactory)
+    declaration_id = factory.SelfAttribute("declaration.id")
+    path = "organisation/legal_address"
+    body = "The legal address differs from the state register of legal entities."

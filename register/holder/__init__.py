@@ -5,4 +5,11 @@ from flask import Blueprint
 blueprint = Blueprint("holder", __name__, url_prefix="/organisation")
 
 # The route modules add their views to the blueprint.
-from register.holder import access, documents, members, views  # noqa: E402, F401
+from register.holder import (  # noqa: E402, F401
+    access,
+    arrays,
+    documents,
+    members,
+    registration,
+    views,
+)

@@ -1,6 +1,18 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from register.models.activity import ActivityChainHead, ActivityEntry
+from register.models.declarations import (
+    PENDING_STATUSES,
+    Declaration,
+    DeclarationEvent,
+    DeclarationKind,
+    DeclarationStatus,
+    DeclarationVersion,
+    PersonalDataArray,
+    ProcessingMode,
+    RetentionUnit,
+    ReviewComment,
+)
 from register.models.notifications import DeliveryStatus, Notification
 from register.models.organisations import (
     INDIVIDUAL_ENTREPRENEUR,
@@ -23,12 +35,18 @@ from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
 __all__ = [
     "INDIVIDUAL_ENTREPRENEUR",
+    "PENDING_STATUSES",
     "STAFF_ROLES",
     "AccessRequest",
     "AccessRequestAddressee",
     "AccessRequestStatus",
     "ActivityChainHead",
     "ActivityEntry",
+    "Declaration",
+    "DeclarationEvent",
+    "DeclarationKind",
+    "DeclarationStatus",
+    "DeclarationVersion",
     "DeliveryStatus",
     "Document",
     "DocumentKind",
@@ -41,9 +59,13 @@ __all__ = [
     "OrganisationStatus",
     "Person",
     "PersonKind",
+    "PersonalDataArray",
+    "ProcessingMode",
     "RecoveryCode",
     "ReferenceItem",
     "ReferenceList",
+    "RetentionUnit",
+    "ReviewComment",
     "Role",
     "User",
 ]

@@ -241,6 +241,7 @@ class DocumentKind(enum.StrEnum):
     """What a document proves."""
 
     AUTHORITY = "authority"  # the right to act for the organisation
+    DECLARATION = "declaration"  # attached to a declaration (policies, contracts, …)
 
 
 class Document(Model):
@@ -252,6 +253,10 @@ class Document(Model):
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind), default=DocumentKind.AUTHORITY)
+    # Set for documents attached to a declaration; None for the organisation's own.
+    declaration_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("declarations.id", ondelete="CASCADE"), default=None, index=True
+    )
     filename = Encrypted(nullable=False)
     content_type: Mapped[str] = mapped_column(sa.String(40))
     size_bytes: Mapped[int] = mapped_column()

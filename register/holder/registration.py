@@ -1,0 +1,1 @@
+"""Holder routes (filled in by the declarations issue)."""

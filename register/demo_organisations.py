@@ -23,6 +23,7 @@ from register.models import (
     ReferenceList,
     User,
 )
+from register.services.organisations import find_by_tin
 from register.services.reference import items
 
 DEMO_HOLDER_EMAIL = "clerk@demo.example"
@@ -204,12 +205,6 @@ DEMO_ORGANISATIONS = (
         ),
     ),
 )
-
-
-def find_by_tin(tin: str) -> Organisation | None:
-    """The organisation with this TIN (blind-index candidates, then compared decrypted)."""
-    candidates = db.session.scalars(sa.select(Organisation).where(Organisation.tin.matches(tin)))
-    return next((found for found in candidates if Organisation.tin.equal(found, tin)), None)
 
 
 def _create_organisation(demo: DemoOrganisation, owner: User | None) -> Organisation:

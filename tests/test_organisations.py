@@ -482,7 +482,15 @@ def test_a_concurrent_insert_of_the_same_tin_also_leads_to_request_access(
     existing = OrganisationFactory()
     newcomer = signed_in_holder(auth)
     before = organisation_count()
-    monkeypatch.setattr(organisations, "find_by_tin", lambda tin: None)
+    real_find = organisations.find_by_tin
+    lookups: list[str] = []
+
+    def not_yet_visible(tin: str):
+        # The first look-up runs before the other request's insert is visible.
+        lookups.append(tin)
+        return None if len(lookups) == 1 else real_find(tin)
+
+    monkeypatch.setattr(organisations, "find_by_tin", not_yet_visible)
 
     response = client.post_form("/organisation/new", organisation_form(tin=existing.tin))
     assert response.status_code == 302

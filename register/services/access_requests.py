@@ -16,7 +16,6 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from register.crypto.blind import normalise_digits
 from register.database import utcnow
 from register.extensions import db
 from register.models import (
@@ -49,13 +48,9 @@ class AlreadyDecided(ValueError):
 
 def find_organisation(tin: str) -> Organisation | None:
     """The organisation with this TIN (14 digits), if any."""
-    digits = normalise_digits(tin or "")
-    if len(digits) != 14:
-        return None
-    candidates = db.session.scalars(
-        sa.select(Organisation).where(Organisation.tin.matches(digits))
-    ).all()
-    return next((item for item in candidates if Organisation.tin.equal(item, digits)), None)
+    from register.services.organisations import find_by_tin
+
+    return find_by_tin(tin)
 
 
 def addressee_for(organisation: Organisation) -> AccessRequestAddressee:

@@ -27,6 +27,7 @@ from register.models import Invitation, MemberRole, Membership, Organisation, Us
 from register.services import activity, tokens
 from register.services.accounts import _local_link, find_by_email, normalise_email
 from register.services.notifications import notify, notify_address
+from register.services.organisations import membership_of
 
 ORGANISATION_INVITATION = "organisation-invitation"
 INVITATION_DAYS = 7
@@ -103,11 +104,7 @@ def owners_of(organisation: Organisation, *, lock: bool = False) -> list[Members
 
 
 def _membership_of(organisation: Organisation, user: User) -> Membership | None:
-    return db.session.scalar(
-        sa.select(Membership).where(
-            Membership.organisation_id == organisation.id, Membership.user_id == user.id
-        )
-    )
+    return membership_of(user, organisation)
 
 
 def add_member(organisation: Organisation, user: User, role: MemberRole) -> tuple[Membership, bool]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from register.crypto.blind import normalise_digits
 from register.extensions import db
 from register.models import (
     Document,
@@ -76,8 +77,13 @@ def _blank_to_none(value: str | None) -> str | None:
 
 def find_by_tin(tin: str) -> Organisation | None:
     """The organisation with this TIN, if any (found by blind index, confirmed decrypted)."""
-    candidates = db.session.scalars(sa.select(Organisation).where(Organisation.tin.matches(tin)))
-    return next((found for found in candidates if Organisation.tin.equal(found, tin)), None)
+    digits = normalise_digits(tin or "")
+    if len(digits) != 14:
+        return None
+    candidates = db.session.scalars(
+        sa.select(Organisation).where(Organisation.tin.matches(digits))
+    ).all()
+    return next((found for found in candidates if Organisation.tin.equal(found, digits)), None)
 
 
 def membership_of(user: User, organisation: Organisation) -> Membership | None:

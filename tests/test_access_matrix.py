@@ -21,6 +21,7 @@ explains a refusal, rather than the site's error page).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -37,7 +38,10 @@ from register.holder.access import CLAIMED_ORGANISATION
 from register.models import (
     AccessRequest,
     AccessRequestAddressee,
+    Declaration,
+    DeclarationStatus,
     Document,
+    DocumentKind,
     Invitation,
     MemberRole,
     Membership,
@@ -45,6 +49,7 @@ from register.models import (
     Organisation,
     OrganisationOrigin,
     OrganisationStatus,
+    PersonalDataArray,
     ReferenceItem,
     Role,
     User,
@@ -52,6 +57,9 @@ from register.models import (
 from register.services import accounts, tokens
 from register.services import members as member_service
 from tests.factories import (
+    ArrayFactory,
+    DeclarationFactory,
+    DeclarationVersionFactory,
     DocumentFactory,
     HolderFactory,
     MembershipFactory,
@@ -105,6 +113,9 @@ class World:
     invitation_to_own: Invitation  # holder_other's organisation invites holder_own
     claimed: Organisation  # an imported entry without owners
     agency_request: AccessRequest  # holder_own's pending request for `claimed`, to the agency
+    declaration: Declaration  # the organisation's submitted declaration (version 1)
+    declaration_document: Document  # a file attached to that declaration
+    array: PersonalDataArray  # one of the organisation's personal data arrays
 
     def users(self) -> list[User]:
         """Every user of the world."""
@@ -138,6 +149,14 @@ def _pending_request(
     return access_request
 
 
+def _submitted_declaration(organisation: Organisation) -> Declaration:
+    declaration = DeclarationFactory(
+        organisation=organisation, status=DeclarationStatus.SUBMITTED, submitted_at=utcnow()
+    )
+    DeclarationVersionFactory(declaration=declaration, number=1)
+    return declaration
+
+
 def make_world() -> World:
     """Fresh objects for one case."""
     holder_own = HolderFactory(full_name="Own Holder")
@@ -151,6 +170,7 @@ def make_world() -> World:
     claimed = OrganisationFactory(
         status=OrganisationStatus.VERIFIED, origin=OrganisationOrigin.IMPORTED
     )
+    declaration = _submitted_declaration(organisation)
     world = World(
         holder_own=holder_own,
         holder_other=holder_other,
@@ -169,6 +189,14 @@ def make_world() -> World:
         invitation_to_own=_open_invitation(other_organisation, holder_own.email, holder_other),
         claimed=claimed,
         agency_request=_pending_request(claimed, holder_own, AccessRequestAddressee.AGENCY),
+        declaration=declaration,
+        declaration_document=DocumentFactory(
+            organisation=organisation,
+            kind=DocumentKind.DECLARATION,
+            declaration_id=declaration.id,
+            uploaded_by_id=holder_own.id,
+        ),
+        array=ArrayFactory(organisation=organisation),
     )
     db.session.commit()
     return world
@@ -253,6 +281,10 @@ def _count(model: type[Any], *criteria: Any) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*criteria)) or 0
 
 
+def _array(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "array_id": world.array.id}
+
+
 def _row_exists(instance: Any) -> bool:
     """Whether the row of `instance` is still in the database (without loading the instance)."""
     model = type(instance)
@@ -278,6 +310,22 @@ def _invitation(world: World) -> dict[str, Any]:
 
 def _access_request(world: World) -> dict[str, Any]:
     return {"organisation_id": world.organisation.id, "request_id": world.access_request.id}
+
+
+def _declaration(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.organisation.id, "declaration_id": world.declaration.id}
+
+
+def _declaration_document(world: World) -> dict[str, Any]:
+    return {**_declaration(world), "document_id": world.declaration_document.id}
+
+
+def _declarations_of_organisation(world: World) -> int:
+    return _count(Declaration, Declaration.organisation_id == world.organisation.id)
+
+
+def _documents_of_declaration(world: World) -> int:
+    return _count(Document, Document.declaration_id == world.declaration.id)
 
 
 def _invitations_of_organisation(world: World) -> int:
@@ -454,6 +502,43 @@ EXPECTATIONS: dict[str, Route] = {
         effect=lambda world: _row_exists(world.document),
         effect_for=OWNER,
     ),
+    # The registration and its declarations: the organisation's own; 404 to another holder.
+    # Personal data arrays: every member edits them; another holder gets 404, staff 403.
+    "holder.new_array": Route(OWN_PAGE, url_values=_organisation),
+    "holder.edit_array": Route(OWN_PAGE, url_values=_array),
+    "holder.confirm_remove_array": Route(OWN_PAGE, url_values=_array),
+    "holder.remove_array": Route(
+        owner_action("/organisation/{organisation.id}/registration"),
+        url_values=_array,
+        effect=lambda world: _row_exists(world.array),
+        effect_for=OWNER,
+    ),
+    "holder.registration": Route(OWN_PAGE, url_values=_organisation),
+    "holder.check_answers": Route(OWN_PAGE, url_values=_organisation),
+    # A declaration is already pending: the owner is sent back to the check page, unchanged.
+    "holder.submit_declaration": Route(
+        owner_action("/organisation/{organisation.id}/registration/check"),
+        url_values=_organisation,
+        effect=_declarations_of_organisation,
+    ),
+    "holder.declarations": Route(OWN_PAGE, url_values=_organisation),
+    "holder.declaration": Route(OWN_PAGE, url_values=_declaration),
+    "holder.withdraw_declaration": Route(
+        owner_action("/organisation/{organisation.id}/declarations/{declaration.id}"),
+        url_values=_declaration,
+        form=lambda world: {"lock_version": str(world.declaration.lock_version)},
+        effect=lambda world: world.declaration.status,
+        effect_for=OWNER,
+    ),
+    "holder.upload_declaration_document": Route(
+        owner_action("/organisation/{organisation.id}/declarations/{declaration.id}"),
+        url_values=_declaration,
+        form=lambda world: {"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "policy.pdf")},
+        effect=_documents_of_declaration,
+        effect_for=OWNER,
+    ),
+    "holder.download_declaration_document": Route(OWN_PAGE, url_values=_declaration_document),
+    "holder.termination_notice": Route(OWN_PAGE, url_values=_organisation),
     # Colleagues: every member sees them, owners change them.
     "holder.members": Route(OWN_PAGE, url_values=_organisation),
     "holder.invite": Route(

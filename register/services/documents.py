@@ -125,22 +125,35 @@ def _without_content() -> sa.orm.interfaces.LoaderOption:
 
 
 def documents_of(organisation: Organisation) -> list[Document]:
-    """The organisation's documents, newest first, without their contents."""
+    """The organisation's own documents (not a declaration's), newest first, without contents."""
     return list(
         db.session.scalars(
             sa.select(Document)
-            .where(Document.organisation_id == organisation.id)
+            .where(Document.organisation_id == organisation.id, Document.declaration_id.is_(None))
             .options(_without_content())
             .order_by(Document.created_at.desc(), Document.id)
         )
     )
 
 
-def find_document(organisation: Organisation, document_id: uuid.UUID) -> Document | None:
-    """The document if it belongs to the organisation (another's is as good as missing)."""
+def find_document(
+    organisation: Organisation,
+    document_id: uuid.UUID,
+    declaration_id: uuid.UUID | None = None,
+) -> Document | None:
+    """The document if it belongs to the organisation (another's is as good as missing).
+
+    Without `declaration_id` only the organisation's own documents are found; with it, only
+    those attached to that declaration.
+    """
+    attached = (
+        Document.declaration_id.is_(None)
+        if declaration_id is None
+        else Document.declaration_id == declaration_id
+    )
     return db.session.scalar(
         sa.select(Document)
-        .where(Document.id == document_id, Document.organisation_id == organisation.id)
+        .where(Document.id == document_id, Document.organisation_id == organisation.id, attached)
         .options(_without_content())  # loaded when read, for a download only
     )
 
@@ -148,7 +161,9 @@ def find_document(organisation: Organisation, document_id: uuid.UUID) -> Documen
 def has_documents(organisation: Organisation) -> bool:
     """Whether the organisation has uploaded at least one document."""
     found = db.session.scalar(
-        sa.select(Document.id).where(Document.organisation_id == organisation.id).limit(1)
+        sa.select(Document.id)
+        .where(Document.organisation_id == organisation.id, Document.declaration_id.is_(None))
+        .limit(1)
     )
     return found is not None
 

@@ -6,6 +6,7 @@ import pyotp
 from flask_babel import lazy_gettext as _l
 
 from register.database import utcnow
+from register.demo_declarations import seed_declarations
 from register.demo_organisations import DEMO_HOLDER_EMAIL, seed_organisations
 from register.extensions import db
 from register.models import Role, User
@@ -67,4 +68,5 @@ def seed() -> str:
     lines.append("  Staff: add the TOTP secret to an authenticator app, or compute a code with")
     lines.append("  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
     lines.extend(seed_organisations(find_by_email(DEMO_HOLDER_EMAIL)))
+    lines.extend(seed_declarations(find_by_email(DEMO_HOLDER_EMAIL)))
     return "\n".join(lines)

@@ -113,6 +113,7 @@ DEMO_ORGANISATIONS = (
             phone="+996 770 555 321",
             email="n.turdubaev@osh-edu.example",
         ),
+        owned_by_demo_holder=True,
     ),
     DemoOrganisation(
         tin="01108200510078",
@@ -136,6 +137,7 @@ DEMO_ORGANISATIONS = (
             email="dpo@alatoo-demobank.example",
             consents_to_publication=True,
         ),
+        owned_by_demo_holder=True,
     ),
     DemoOrganisation(
         tin="02507201210015",

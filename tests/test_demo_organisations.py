@@ -128,13 +128,13 @@ def test_identifiers_and_contacts_are_valid(seeded):
     assert consents == {True, False}
 
 
-def test_the_demo_holder_owns_two_organisations(seeded, db):
+def test_the_demo_holder_owns_the_organisations_marked_so(seeded, db):
     clerk = find_by_email(DEMO_HOLDER_EMAIL)
     assert clerk is not None
     memberships = list(
         db.session.scalars(sa.select(Membership).where(Membership.user_id == clerk.id))
     )
-    assert len(memberships) == 2
+    assert len(memberships) == sum(demo.owned_by_demo_holder for demo in DEMO_ORGANISATIONS) == 4
     assert {membership.role for membership in memberships} == {MemberRole.OWNER}
     owned = {membership.organisation_id for membership in memberships}
     expected = {

@@ -538,6 +538,14 @@ EXPECTATIONS: dict[str, Route] = {
         effect_for=OWNER,
     ),
     "holder.download_declaration_document": Route(OWN_PAGE, url_values=_declaration_document),
+    # The agency opens a declaration's files (logged); holders never reach /agency.
+    "agency.declaration_document": Route(
+        row(SIGN_IN, 403, 403, 200, 200, 200),
+        url_values=lambda world: {
+            "declaration_id": world.declaration.id,
+            "document_id": world.declaration_document.id,
+        },
+    ),
     "holder.termination_notice": Route(OWN_PAGE, url_values=_organisation),
     # Colleagues: every member sees them, owners change them.
     "holder.members": Route(OWN_PAGE, url_values=_organisation),

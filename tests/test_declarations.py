@@ -657,3 +657,37 @@ def test_declaration_files_stay_off_the_organisations_own_document_pages(client,
     assert client.post_form(f"{base}/delete").status_code == 404
     db.session.expire_all()
     assert db.session.get(Document, attached.id) is not None
+
+
+def test_agency_staff_open_a_declarations_file_and_the_opening_is_logged(client, auth, db):
+    import sqlalchemy as sa
+
+    from register.models import ActivityEntry, DocumentKind
+    from tests.factories import DeclarationFactory, DocumentFactory, StaffFactory
+
+    declaration = DeclarationFactory()
+    content = b"%PDF-1.4\n% privacy policy of the clinic\n%%EOF\n"
+    attached = DocumentFactory(
+        organisation=declaration.organisation,
+        kind=DocumentKind.DECLARATION,
+        declaration_id=declaration.id,
+        content=content,
+        size_bytes=len(content),
+    )
+    own = DocumentFactory(organisation=declaration.organisation)  # not the declaration's
+    inspector = StaffFactory()
+    auth.login(inspector)
+    response = client.get(f"/agency/declarations/{declaration.id}/documents/{attached.id}")
+    assert response.status_code == 200
+    assert response.data == content
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "attachment" in response.headers["Content-Disposition"]
+    opened = db.session.scalars(
+        sa.select(ActivityEntry).where(ActivityEntry.action == "document.opened")
+    ).all()
+    assert [(entry.actor_id, entry.object_id) for entry in opened] == [
+        (inspector.id, str(attached.id))
+    ]
+    assert (
+        client.get(f"/agency/declarations/{declaration.id}/documents/{own.id}").status_code == 404
+    )

@@ -6,14 +6,14 @@ that belongs to another organisation is a 404.
 
 from __future__ import annotations
 
-import io
 import uuid
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from register.downloads import attachment
 from register.holder import blueprint
 from register.holder.forms import DocumentForm
 from register.models import Document, Organisation, Role
@@ -56,19 +56,7 @@ def documents(organisation_id: uuid.UUID) -> str | Response:
 def download_document(organisation_id: uuid.UUID, document_id: uuid.UUID) -> Response:
     """The document's file, decrypted, as an attachment that is never cached or sniffed."""
     organisation = member_organisation(organisation_id)
-    document = _document_of(organisation, document_id)
-    response = send_file(
-        io.BytesIO(document.content),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
-        conditional=False,
-        etag=False,
-        last_modified=None,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(_document_of(organisation, document_id))
 
 
 @blueprint.post("/<uuid:organisation_id>/documents/<uuid:document_id>/delete")

@@ -8,18 +8,18 @@ shows exactly what the agency will receive.
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from register.downloads import attachment
 from register.holder import blueprint
 from register.holder.registration_forms import (
     DeclarationDocumentForm,
@@ -395,18 +395,7 @@ def download_declaration_document(
     document = declarations.find_declaration_document(found, document_id)
     if document is None:
         abort(404)
-    response = send_file(
-        io.BytesIO(document.content),
-        mimetype=document.content_type,
-        as_attachment=True,
-        download_name=document.filename,
-        conditional=False,
-        etag=False,
-        last_modified=None,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(document)
 
 
 @blueprint.route("/<uuid:organisation_id>/termination", methods=["GET", "POST"])

@@ -792,3 +792,27 @@ def test_undecryptable_value_gives_the_500_page_and_an_activity_entry(client, au
     described = json.dumps([entries[0].object_id, entries[0].details], ensure_ascii=False)
     assert str(user_id) in described
     assert "broken.name" not in described and "Сынган" not in described
+
+
+def test_encrypting_while_an_object_is_half_built_does_not_flush(db, app):
+    """The active key is looked up without autoflush (the cache is forced cold here)."""
+    import warnings
+
+    from tests.factories import DeclarationFactory
+
+    declaration = DeclarationFactory()
+    app.extensions["crypto"].forget()  # the next encryption must ask the database
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from register.models import DeclarationVersion
+
+        version = DeclarationVersion(
+            declaration=declaration,
+            organisation_id=declaration.organisation_id,
+            number=1,
+            public_snapshot={},
+            confidential_snapshot="{}",
+        )
+    db.session.add(version)
+    db.session.commit()
+    assert version.confidential_snapshot == "{}"

@@ -148,7 +148,11 @@ class DataKeyManager:
         cached = self._data_keys.get(key_id)
         if cached is not None:
             return cached
-        row = self._session().get(DataKey, key_id)
+        session = self._session()
+        # No autoflush: a value is often encrypted while its object is half built (not yet
+        # added to the session); flushing then would warn and skip it.
+        with session.no_autoflush:
+            row = session.get(DataKey, key_id)
         if row is None:
             raise KeyringError(f"data key {key_id} does not exist")
         try:
@@ -181,7 +185,9 @@ class DataKeyManager:
         active = self._active
         if active is not None and now - active[1] < self.active_ttl_seconds:
             return active[0]
-        key_id = self._session().scalar(sa.select(DataKey.id).where(DataKey.active_marker == 1))
+        session = self._session()
+        with session.no_autoflush:  # see data_key(): the object being encrypted may be half built
+            key_id = session.scalar(sa.select(DataKey.id).where(DataKey.active_marker == 1))
         if key_id is None:
             raise KeyringError(
                 "there is no active data key: run `flask --app register keys rotate --data`"

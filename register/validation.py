@@ -13,6 +13,9 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 DEFAULT_PHONE_REGION = "KG"
+# The shape of an e-mail address for sign-in forms (email-validator checks addresses entered
+# for organisations and people).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def digits_only(value: str) -> str:

@@ -10,8 +10,7 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
 from register.services.passwords import password_problems
-
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+from register.validation import EMAIL_PATTERN
 
 
 def email_field(label: Any = None) -> EmailField:

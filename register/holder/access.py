@@ -31,11 +31,11 @@ from register.services import access_requests as access_service
 DEFAULT_REQUEST_ACCESS_LIMIT = "30 per hour"
 
 
-def _request_access_limit() -> str:
+def request_access_limit() -> str:
     return str(current_app.config.get("RATE_LIMIT_REQUEST_ACCESS", DEFAULT_REQUEST_ACCESS_LIMIT))
 
 
-def _user_key() -> str:
+def user_rate_key() -> str:
     """Rate-limit key: the signed-in user (trying TINs one after another is throttled)."""
     user_id = getattr(current_user, "id", None)
     return f"request-access:{user_id}" if user_id else get_remote_address()
@@ -55,7 +55,7 @@ def claimed_organisation() -> Organisation | None:
 
 @blueprint.route("/request-access", methods=["GET", "POST"])
 @roles_required(Role.HOLDER)
-@limiter.limit(_request_access_limit, key_func=_user_key)
+@limiter.limit(request_access_limit, key_func=user_rate_key)
 def request_access() -> str | Response | tuple[str, int]:
     """Ask to act for the organisation whose TIN was entered on "Register an organisation".
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 
 from register.extensions import limiter
 from register.holder import blueprint
-from register.holder.access import CLAIMED_ORGANISATION, _request_access_limit, _user_key
+from register.holder.access import CLAIMED_ORGANISATION, request_access_limit, user_rate_key
 from register.holder.forms import HeadForm, OrganisationForm, ResponsibleForm
 from register.models import Organisation, PersonKind, Role
 from register.permissions import member_organisation, roles_required
@@ -36,7 +36,7 @@ def index() -> str:
 @blueprint.route("/new", methods=["GET", "POST"])
 @roles_required(Role.HOLDER)
 # Entering TIN after TIN would tell who is registered: throttled per user, like request access.
-@limiter.limit(_request_access_limit, key_func=_user_key, methods=["POST"])
+@limiter.limit(request_access_limit, key_func=user_rate_key, methods=["POST"])
 def create() -> str | Response:
     """Register an organisation; a TIN already in the register leads to asking for access."""
     form = OrganisationForm()

@@ -30,9 +30,8 @@ from register.models import (
     User,
 )
 from register.services import activity
-from register.services.accounts import _local_link
 from register.services.members import add_member, owners_of
-from register.services.notifications import notify
+from register.services.notifications import local_link, notify
 
 AGENCY_PAGE_SIZE = 50
 MESSAGE_MAX_LENGTH = 1000
@@ -124,7 +123,7 @@ def request_access(
         details={"organisation_id": str(organisation.id), "addressed_to": addressee.value},
     )
     if addressee is AccessRequestAddressee.OWNERS:
-        link = _local_link("holder.access_requests", organisation_id=str(organisation.id))
+        link = local_link("holder.access_requests", organisation_id=str(organisation.id))
         for owner in owners_of(organisation):
             notify(
                 owner.user,
@@ -299,7 +298,7 @@ def _tell_requester(access_request: AccessRequest, approve: bool, reason: str | 
         )
         if reason:
             body = _l("%(body)s Grounds: %(reason)s", body=body, reason=reason)
-        link = _local_link("holder.members", organisation_id=str(organisation.id))
+        link = local_link("holder.members", organisation_id=str(organisation.id))
     else:
         subject = _l("Your request to act for %(organisation)s was refused", organisation=name)
         body = _l(
@@ -309,7 +308,7 @@ def _tell_requester(access_request: AccessRequest, approve: bool, reason: str | 
             organisation=name,
             reason=reason or "",
         )
-        link = _local_link("holder.access_request_status", request_id=str(access_request.id))
+        link = local_link("holder.access_request_status", request_id=str(access_request.id))
     notify(access_request.requester, "organisation.access_decided", subject, body, link=link)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from register.crypto import blind
@@ -19,7 +19,7 @@ from register.database import utcnow
 from register.extensions import db
 from register.models import Role, User
 from register.services import activity, tokens
-from register.services.notifications import notify
+from register.services.notifications import local_link, notify
 from register.services.passwords import hash_password, needs_rehash, verify_password
 
 
@@ -37,14 +37,6 @@ def find_by_email(email: str) -> User | None:
     candidates = db.session.scalars(sa.select(User).where(User.email.matches(email))).all()
     # The index is full length, so there is at most one; comparing the plaintext is the rule.
     return next((user for user in candidates if User.email.equal(user, email)), None)
-
-
-def _local_link(endpoint: str, **values: str) -> str:
-    """A local path for links in e-mails (the mailer adds SERVICE_URL); works in CLI commands."""
-    if has_request_context():
-        return str(url_for(endpoint, **values))  # type: ignore[arg-type]
-    adapter = current_app.url_map.bind("localhost", script_name="/")
-    return str(adapter.build(endpoint, values))
 
 
 # -- sign-up and confirmation -----------------------------------------------------------------
@@ -67,7 +59,7 @@ def sign_up(full_name: str, email: str, password: str, locale: str) -> User | No
                 "with this e-mail address, which already has an account. If it was you, sign in "
                 "or reset your password. If not, you can ignore this message."
             ),
-            link=_local_link("auth.sign_in"),
+            link=local_link("auth.sign_in"),
             sensitive=False,
         )
         return None
@@ -97,7 +89,7 @@ def send_confirmation(user: User) -> None:
             "Open the link below to confirm your e-mail address and finish creating your account "
             "in the Register of Personal Data Holders. The link works for 48 hours."
         ),
-        link=_local_link("auth.confirm_email", token=token),
+        link=local_link("auth.confirm_email", token=token),
         sensitive=True,
     )
 
@@ -221,7 +213,7 @@ def _lock(user: User, now: object) -> None:
             "for %(minutes)d minutes. If it was not you, reset your password after that time.",
             minutes=minutes,
         ),
-        link=_local_link("auth.forgot_password"),
+        link=local_link("auth.forgot_password"),
     )
 
 
@@ -257,7 +249,7 @@ def change_password(user: User, current_password: str, new_password: str) -> boo
             "The password of your account was changed and every other session was signed out. "
             "If you did not do this, reset your password now and tell the agency."
         ),
-        link=_local_link("auth.forgot_password"),
+        link=local_link("auth.forgot_password"),
     )
     db.session.flush()
     return True
@@ -293,7 +285,7 @@ def send_password_link(user: User, purpose: str) -> None:
         f"account.{purpose}",
         subject,
         body,
-        link=_local_link("auth.reset_password", token=token, purpose=purpose),
+        link=local_link("auth.reset_password", token=token, purpose=purpose),
         sensitive=True,
     )
 

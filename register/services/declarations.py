@@ -37,9 +37,8 @@ from register.models import (
 )
 from register.services import activity, snapshots
 from register.services import documents as document_service
-from register.services.accounts import _local_link
 from register.services.members import members_of
-from register.services.notifications import notify
+from register.services.notifications import local_link, notify
 from register.services.registration import (  # noqa: F401 - the declarations API, in one place
     KIND_LABELS,
     STATUS_LABELS,
@@ -206,7 +205,7 @@ def _freeze(
 def _tell_members(
     organisation: Organisation, declaration: Declaration, kind: str, subject: Any, body: Any
 ) -> None:
-    link = _local_link(
+    link = local_link(
         "holder.declaration",
         organisation_id=str(organisation.id),
         declaration_id=str(declaration.id),

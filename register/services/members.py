@@ -25,8 +25,8 @@ from register.database import utcnow
 from register.extensions import db
 from register.models import Invitation, MemberRole, Membership, Organisation, User
 from register.services import activity, tokens
-from register.services.accounts import _local_link, find_by_email, normalise_email
-from register.services.notifications import notify, notify_address
+from register.services.accounts import find_by_email, normalise_email
+from register.services.notifications import local_link, notify, notify_address
 from register.services.organisations import membership_of
 
 ORGANISATION_INVITATION = "organisation-invitation"
@@ -103,17 +103,13 @@ def owners_of(organisation: Organisation, *, lock: bool = False) -> list[Members
     return list(db.session.scalars(query).all())
 
 
-def _membership_of(organisation: Organisation, user: User) -> Membership | None:
-    return membership_of(user, organisation)
-
-
 def add_member(organisation: Organisation, user: User, role: MemberRole) -> tuple[Membership, bool]:
     """Make `user` a member with `role` unless already one; True when a membership was created.
 
     The unique (organisation, user) constraint settles a race with another path that adds the
     same person at the same moment: the loser keeps the winner's membership.
     """
-    existing = _membership_of(organisation, user)
+    existing = membership_of(user, organisation)
     if existing is not None:
         return existing, False
     membership = Membership(organisation_id=organisation.id, user_id=user.id, role=role)
@@ -121,7 +117,7 @@ def add_member(organisation: Organisation, user: User, role: MemberRole) -> tupl
         with db.session.begin_nested():
             db.session.add(membership)
     except IntegrityError:
-        found = _membership_of(organisation, user)
+        found = membership_of(user, organisation)
         if found is None:
             raise
         return found, False
@@ -149,7 +145,7 @@ def invite(organisation: Organisation, email: str, role: MemberRole, actor: User
     """Invite a colleague by e-mail; an open invitation to the same address is replaced."""
     address = normalise_email(email)
     invitee = find_by_email(address)
-    if invitee is not None and _membership_of(organisation, invitee) is not None:
+    if invitee is not None and membership_of(invitee, organisation) is not None:
         raise MembershipError(_l("This person is already a member of the organisation."))
     now = utcnow()
     replaced = 0
@@ -197,7 +193,7 @@ def _send_invitation(
         "open the link again. If you did not expect this, ignore this message.",
         **values,
     )
-    link = _local_link("holder.accept_invitation", token=invitation_token(invitation))
+    link = local_link("holder.accept_invitation", token=invitation_token(invitation))
     kind = "organisation.invitation"
     if invitee is not None:
         notify(invitee, kind, subject, body, link=link, sensitive=True)
@@ -335,25 +331,32 @@ def change_role(
                 organisation=organisation.legal_name,
                 role=ROLE_NAMES[role],
             ),
-            link=_local_link("holder.members", organisation_id=str(organisation.id)),
+            link=local_link("holder.members", organisation_id=str(organisation.id)),
         )
     return True
 
 
-def remove_member(organisation: Organisation, membership: Membership, actor: User) -> None:
-    """Take a member off the organisation (never its last owner)."""
+def _end_membership(
+    organisation: Organisation, membership: Membership, actor: User, action: str
+) -> None:
+    """Delete a membership (never the last owner's) and log who ended it."""
     _refuse_if_last_owner(organisation, membership)
-    user = membership.user
-    details = _details(organisation, user_id=str(user.id), role=membership.role.value)
+    details = _details(organisation, user_id=str(membership.user_id), role=membership.role.value)
     db.session.delete(membership)
     db.session.flush()
     activity.record(
-        "organisation.member_removed",
+        action,
         actor=actor,
         object_type="membership",
         object_id=str(membership.id),
         details=details,
     )
+
+
+def remove_member(organisation: Organisation, membership: Membership, actor: User) -> None:
+    """Take a member off the organisation (never its last owner)."""
+    user = membership.user
+    _end_membership(organisation, membership, actor, "organisation.member_removed")
     if user.id != actor.id:
         notify(
             user,
@@ -369,17 +372,7 @@ def remove_member(organisation: Organisation, membership: Membership, actor: Use
 
 def leave(organisation: Organisation, user: User) -> None:
     """The signed-in member stops acting for the organisation (never its last owner)."""
-    membership = _membership_of(organisation, user)
+    membership = membership_of(user, organisation)
     if membership is None:
         raise MembershipError(_l("You are not a member of this organisation."))
-    _refuse_if_last_owner(organisation, membership)
-    details = _details(organisation, user_id=str(user.id), role=membership.role.value)
-    db.session.delete(membership)
-    db.session.flush()
-    activity.record(
-        "organisation.member_left",
-        actor=user,
-        object_type="membership",
-        object_id=str(membership.id),
-        details=details,
-    )
+    _end_membership(organisation, membership, user, "organisation.member_left")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 
 from register.database import utcnow
@@ -13,6 +14,14 @@ from register.extensions import db
 from register.models import DeliveryStatus, Notification, User
 
 PAGE_SIZE = 20
+
+
+def local_link(endpoint: str, **values: str) -> str:
+    """A local path for a notification's link (the mailer adds SERVICE_URL); works in CLI too."""
+    if has_request_context():
+        return str(url_for(endpoint, **values))  # type: ignore[arg-type]
+    adapter = current_app.url_map.bind("localhost", script_name="/")
+    return str(adapter.build(endpoint, values))
 
 
 def notify(
@@ -32,27 +41,17 @@ def notify(
     A `sensitive` message (one carrying a one-time link) is e-mailed only: it never shows in the
     inbox and its body is erased once it has been sent.
     """
-    if link is not None and (not link.startswith("/") or link.startswith("//")):
-        raise ValueError("a notification links only to a local path")
-    with force_locale(recipient.locale):
-        # A subject is one line (it becomes an e-mail header).
-        subject_text = " ".join(str(subject).split())
-        body_text = str(body).strip()
-    notification = Notification(
+    return _queue(
+        recipient.locale,
+        kind,
+        subject,
+        body,
+        link=link,
+        email=email,
+        sensitive=sensitive,
         recipient_id=recipient.id,
         recipient=recipient,
-        kind=kind,
-        subject=subject_text[:300],
-        body=body_text,
-        link=link,
-        sensitive=sensitive,
-        read_at=utcnow() if sensitive else None,
-        delivery_status=DeliveryStatus.PENDING if email else DeliveryStatus.NOT_EMAILED,
-        next_attempt_at=utcnow() if email else None,
     )
-    db.session.add(notification)
-    db.session.flush()
-    return notification
 
 
 def notify_address(
@@ -65,33 +64,51 @@ def notify_address(
     link: str | None = None,
 ) -> Notification:
     """E-mail someone who has no account yet (an invitation); no inbox, body erased once sent."""
+    return _queue(
+        locale,
+        kind,
+        subject,
+        body,
+        link=link,
+        email=True,
+        sensitive=True,
+        recipient_address=address.strip(),
+        locale=locale,
+    )
+
+
+def _queue(
+    language: str,
+    kind: str,
+    subject: object,
+    body: object,
+    *,
+    link: str | None,
+    email: bool,
+    sensitive: bool,
+    **recipient: Any,
+) -> Notification:
+    """Render the message in `language` and add it to the session (flushed, not committed)."""
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError("a notification links only to a local path")
-    with force_locale(locale):
+    with force_locale(language):
+        # A subject is one line (it becomes an e-mail header).
         subject_text = " ".join(str(subject).split())
         body_text = str(body).strip()
     notification = Notification(
-        recipient_address=address.strip(),
-        locale=locale,
         kind=kind,
         subject=subject_text[:300],
         body=body_text,
         link=link,
-        sensitive=True,
-        read_at=utcnow(),
-        delivery_status=DeliveryStatus.PENDING,
-        next_attempt_at=utcnow(),
+        sensitive=sensitive,
+        read_at=utcnow() if sensitive else None,
+        delivery_status=DeliveryStatus.PENDING if email else DeliveryStatus.NOT_EMAILED,
+        next_attempt_at=utcnow() if email else None,
+        **recipient,
     )
     db.session.add(notification)
     db.session.flush()
     return notification
-
-
-def notify_all(
-    recipients: Iterable[User], kind: str, subject: object, body: object, *, link: str | None = None
-) -> list[Notification]:
-    """Queue the same message to several users (e.g. every user of an organisation)."""
-    return [notify(user, kind, subject, body, link=link) for user in recipients]
 
 
 def unread_count(user: User) -> int:

@@ -107,6 +107,13 @@ class Config:
         # Trying TIN after TIN to learn who is registered is throttled per user.
         self.RATE_LIMIT_REQUEST_ACCESS = self.get("RATE_LIMIT_REQUEST_ACCESS") or "30 per hour"
         self.ORGANISATION_INVITATION_DAYS = self.get_int("ORGANISATION_INVITATION_DAYS", 7)
+        # The agency's review (DESIGN.md §2): the deadline, the number format, what is high risk.
+        self.REVIEW_DEADLINE_DAYS = self.get_int("REVIEW_DEADLINE_DAYS", 30)
+        self.REGISTRATION_NUMBER_PREFIX = self.get("REGISTRATION_NUMBER_PREFIX") or "PDH"
+        self.HIGH_RISK_SUBJECTS = self.get_int("HIGH_RISK_SUBJECTS", 100_000)
+        self.HIGH_RISK_SPECIAL_CATEGORIES = self.get_bool("HIGH_RISK_SPECIAL_CATEGORIES", True)
+        self.HIGH_RISK_CROSS_BORDER = self.get_bool("HIGH_RISK_CROSS_BORDER", True)
+        self.APPEAL_DAYS = self.get_int("APPEAL_DAYS", 30)
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
         self.LOG_JSON = self.get_bool("LOG_JSON", False)
         self.LOG_LEVEL = self.get("LOG_LEVEL") or "INFO"

@@ -31,6 +31,14 @@ from register.models.organisations import (
     PersonKind,
 )
 from register.models.reference import ReferenceItem, ReferenceList
+from register.models.register_entries import (
+    Certificate,
+    EntryStatus,
+    RegisterEntry,
+    RegisterEntryEvent,
+    RegisterEntryVersion,
+    RegistrationSequence,
+)
 from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "AccessRequestStatus",
     "ActivityChainHead",
     "ActivityEntry",
+    "Certificate",
     "Declaration",
     "DeclarationEvent",
     "DeclarationKind",
@@ -50,6 +59,7 @@ __all__ = [
     "DeliveryStatus",
     "Document",
     "DocumentKind",
+    "EntryStatus",
     "Invitation",
     "MemberRole",
     "Membership",
@@ -64,6 +74,10 @@ __all__ = [
     "RecoveryCode",
     "ReferenceItem",
     "ReferenceList",
+    "RegisterEntry",
+    "RegisterEntryEvent",
+    "RegisterEntryVersion",
+    "RegistrationSequence",
     "RetentionUnit",
     "ReviewComment",
     "Role",

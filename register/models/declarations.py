@@ -23,6 +23,7 @@ from register.crypto.fields import Encrypted
 from register.database import TimestampMixin, utcnow
 from register.extensions import Model
 from register.models.organisations import Organisation
+from register.models.users import User
 
 
 def _values(enum_class: type[enum.Enum]) -> list[str]:
@@ -137,7 +138,10 @@ class Declaration(TimestampMixin, Model):
     """An application to register, amend or end an organisation's entry."""
 
     __tablename__ = "declarations"
-    __table_args__ = (sa.Index("ix_declarations_org_status", "organisation_id", "status"),)
+    __table_args__ = (
+        sa.Index("ix_declarations_org_status", "organisation_id", "status"),
+        sa.Index("ix_declarations_status_created", "status", "created_at"),
+    )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE")
@@ -157,8 +161,22 @@ class Declaration(TimestampMixin, Model):
     # The published version an amendment or termination starts from (versions are never
     # deleted; no foreign key, which would make the two tables refer to each other).
     base_version_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # The agency's side: who has it, who approved it (four eyes: the sign-off is someone
+    # else's), whether it is high risk, and the review clock. The clock runs while the agency
+    # has the file: `due_at` is its deadline then, None while the holder has it (changes
+    # requested); `review_seconds_used` is the time already counted.
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None, index=True
+    )
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    high_risk: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    due_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    review_seconds_used: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="raise")
     versions: Mapped[list[DeclarationVersion]] = relationship(
         back_populates="declaration",
         foreign_keys="DeclarationVersion.declaration_id",

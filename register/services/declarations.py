@@ -14,9 +14,13 @@ What the pages read (the task list, timelines, diffs between versions) is in
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,7 +39,7 @@ from register.models import (
     Organisation,
     User,
 )
-from register.services import activity, snapshots
+from register.services import activity, risk, snapshots
 from register.services import documents as document_service
 from register.services.members import members_of
 from register.services.notifications import local_link, notify
@@ -131,6 +135,74 @@ def _event(
     return event
 
 
+def stale_message(declaration: Declaration) -> str:
+    """Who changed the declaration last, and when (for a form read before that change)."""
+    last = db.session.scalars(
+        sa.select(DeclarationEvent)
+        .where(DeclarationEvent.declaration_id == declaration.id)
+        .order_by(DeclarationEvent.occurred_at.desc())
+        .limit(1)
+    ).first()
+    status = db.session.scalar(
+        sa.select(Declaration.status).where(Declaration.id == declaration.id)
+    )
+    label = STATUS_LABELS.get(status, "") if status is not None else ""
+    if last is None:
+        return str(
+            _l(
+                "This declaration was changed by someone else in the meantime (it is now: "
+                "%(status)s). Reload the page to see where it stands.",
+                status=label,
+            )
+        )
+    actor = db.session.get(User, last.actor_id) if last.actor_id else None
+    return str(
+        _l(
+            "This declaration was changed by %(name)s on %(when)s (it is now: %(status)s). "
+            "Nothing of yours was saved; what you typed is kept below. Reload the page to see "
+            "where it stands.",
+            name=(actor.full_name or actor.email) if actor is not None else _l("someone else"),
+            when=format_datetime(last.occurred_at, "medium"),
+            status=label,
+        )
+    )
+
+
+def change(
+    declaration: Declaration,
+    expected_lock_version: int | None,
+    values: dict[str, Any],
+    *,
+    allowed_from: Iterable[DeclarationStatus] = PENDING_STATUSES,
+) -> None:
+    """Set `values` if the declaration is still in one of `allowed_from` and unchanged since read.
+
+    A conditional UPDATE on the status and the `lock_version` read before (raised by one), so of
+    two concurrent actions exactly one wins; the other gets StaleDeclaration naming who acted.
+    """
+    expected = declaration.lock_version if expected_lock_version is None else expected_lock_version
+    allowed = list(allowed_from)
+    if declaration.status not in allowed or declaration.lock_version != expected:
+        raise StaleDeclaration(stale_message(declaration))
+    now = utcnow()
+    values = {**values, "lock_version": expected + 1, "updated_at": now}
+    result = db.session.execute(
+        sa.update(Declaration)
+        .where(
+            Declaration.id == declaration.id,
+            Declaration.lock_version == expected,
+            Declaration.status.in_(allowed),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        db.session.expire(declaration)
+        raise StaleDeclaration(stale_message(declaration))
+    for name, value in values.items():
+        set_committed_value(declaration, name, value)
+
+
 def _move(
     declaration: Declaration,
     to: DeclarationStatus,
@@ -138,38 +210,37 @@ def _move(
     *,
     note: str | None = None,
     expected_lock_version: int | None = None,
-) -> None:
+    values: dict[str, Any] | None = None,
+    allowed_from: Iterable[DeclarationStatus] = PENDING_STATUSES,
+) -> DeclarationEvent:
     """Change the status if it is still pending and unchanged since read; else StaleDeclaration."""
-    expected = declaration.lock_version if expected_lock_version is None else expected_lock_version
     from_status = declaration.status
-    stale = StaleDeclaration(
-        str(
-            _l(
-                "This declaration was changed by someone else in the meantime (it is now: "
-                "%(status)s). Reload the page to see where it stands.",
-                status=STATUS_LABELS[from_status],
-            )
-        )
+    change(
+        declaration,
+        expected_lock_version,
+        {"status": to, **(values or {})},
+        allowed_from=allowed_from,
     )
-    if from_status not in PENDING_STATUSES or declaration.lock_version != expected:
-        raise stale
+    return _event(declaration, from_status.value, to.value, user, note)
+
+
+def clock_values(declaration: Declaration, *, running: bool) -> dict[str, Any]:
+    """The review clock started (the agency has the file) or stopped (the holder has it).
+
+    While it runs, `due_at` is the deadline: the configured number of days less the time already
+    counted. Stopping it adds the time since it started to `review_seconds_used`.
+    """
+    limit = int(current_app.config["REVIEW_DEADLINE_DAYS"]) * 86400
     now = utcnow()
-    result = db.session.execute(
-        sa.update(Declaration)
-        .where(
-            Declaration.id == declaration.id,
-            Declaration.lock_version == expected,
-            Declaration.status.in_(list(PENDING_STATUSES)),
-        )
-        .values(status=to, lock_version=expected + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 0) != 1:
-        raise stale
-    set_committed_value(declaration, "status", to)
-    set_committed_value(declaration, "lock_version", expected + 1)
-    set_committed_value(declaration, "updated_at", now)
-    _event(declaration, from_status.value, to.value, user, note)
+    used = int(declaration.review_seconds_used or 0)
+    if running:
+        if declaration.due_at is not None:
+            return {}
+        return {"due_at": now + timedelta(seconds=limit - used)}
+    if declaration.due_at is None:
+        return {}
+    remaining = (declaration.due_at - now).total_seconds()
+    return {"due_at": None, "review_seconds_used": max(int(limit - remaining), 0)}
 
 
 def _next_number(organisation_id: uuid.UUID) -> int:
@@ -226,8 +297,10 @@ def _concurrent() -> ConcurrentSubmission:
     )
 
 
-def submit(organisation: Organisation, user: User) -> Declaration:
+def submit(organisation: Organisation, user: User, *, on_paper: bool = False) -> Declaration:
     """Freeze the working copy as a new version: a new declaration, or the answer to changes.
+
+    `on_paper`: agency staff file it from a paper submission (the declaration is marked so).
 
     Raises NotReady (with the problems), DeclarationError (a declaration is already pending,
     or an amendment changes nothing), StaleDeclaration or ConcurrentSubmission.
@@ -247,6 +320,7 @@ def submit(organisation: Organisation, user: User) -> Declaration:
         )
     try:
         with db.session.begin_nested():
+            high_risk = bool(risk.reasons(public))
             if pending is None:
                 declaration = Declaration(
                     organisation_id=organisation.id,
@@ -257,7 +331,10 @@ def submit(organisation: Organisation, user: User) -> Declaration:
                     created_by_id=user.id,
                     submitted_at=utcnow(),
                     base_version_id=published.id if published is not None else None,
+                    filed_on_paper=on_paper,
+                    high_risk=high_risk,
                 )
+                declaration.due_at = clock_values(declaration, running=True)["due_at"]
                 db.session.add(declaration)
                 _event(
                     declaration,
@@ -268,8 +345,17 @@ def submit(organisation: Organisation, user: User) -> Declaration:
                 action = "declaration.submitted"
             else:
                 declaration = pending
-                _move(declaration, DeclarationStatus.SUBMITTED, user)
-                declaration.submitted_at = utcnow()
+                _move(
+                    declaration,
+                    DeclarationStatus.SUBMITTED,
+                    user,
+                    values={
+                        **clock_values(declaration, running=True),
+                        "high_risk": high_risk,
+                        "submitted_at": utcnow(),
+                    },
+                    allowed_from=[DeclarationStatus.CHANGES_REQUESTED],
+                )
                 for comment in declaration.comments:  # answered by this resubmission
                     if comment.resolved_at is None:
                         comment.resolved_at = utcnow()
@@ -369,6 +455,7 @@ def start_termination(organisation: Organisation, user: User, reason: str) -> De
                 submitted_at=utcnow(),
                 base_version_id=published.id,
             )
+            declaration.due_at = clock_values(declaration, running=True)["due_at"]
             db.session.add(declaration)
             _event(
                 declaration,

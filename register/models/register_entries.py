@@ -1,0 +1,151 @@
+"""The public register: entries, their published versions, status changes, numbers, certificates.
+
+Approving a declaration publishes its version: the denormalised `RegisterEntry` is written from
+the version's public snapshot (with a normalised search text and filter flags), and the version
+is added to `RegisterEntryVersion` as history. Public pages, the API and open data read only
+these tables, so the public side never decrypts anything (DESIGN.md §2). Registration numbers
+come from `RegistrationSequence`, one row per (prefix, year), incremented under the row's lock.
+A `Certificate` is issued for each published version; its random code is what `/verify/<code>`
+looks up.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from register.crypto.fields import Encrypted
+from register.database import TimestampMixin, utcnow
+from register.extensions import Model
+
+
+def _values(enum_class: type[enum.Enum]) -> list[str]:
+    return [str(member.value) for member in enum_class]
+
+
+class EntryStatus(enum.StrEnum):
+    """What the public sees of an entry's standing."""
+
+    REGISTERED = "registered"
+    SUSPENDED = "suspended"
+    STRUCK_OFF = "struck_off"
+
+
+_status_type = sa.Enum(
+    EntryStatus, native_enum=False, length=20, values_callable=_values, validate_strings=True
+)
+
+
+class RegisterEntry(TimestampMixin, Model):
+    """A holder's public entry: the published version's public fields, denormalised."""
+
+    __tablename__ = "register_entries"
+    __table_args__ = (
+        sa.Index("ix_register_entries_sort", "sort_name", "registration_number"),
+        sa.Index("ix_register_entries_status", "status"),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), unique=True
+    )
+    registration_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    status: Mapped[EntryStatus] = mapped_column(_status_type, default=EntryStatus.REGISTERED)
+    registered_on: Mapped[date] = mapped_column(sa.Date)
+    updated_on: Mapped[date] = mapped_column(sa.Date)  # last publication or change of status
+    status_changed_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
+    version_number: Mapped[int] = mapped_column()
+    declaration_version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("declaration_versions.id", ondelete="RESTRICT")
+    )
+    legal_name: Mapped[str] = mapped_column(sa.String(500))
+    short_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    tin: Mapped[str | None] = mapped_column(sa.String(14), default=None, index=True)  # not an IE's
+    legal_form_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
+    sector_code: Mapped[str | None] = mapped_column(sa.String(40), default=None, index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.String(10), default=None, index=True)
+    # Search: names, TIN and number, normalised (see register.services.search_text).
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    sort_name: Mapped[str] = mapped_column(sa.String(500), default="")  # normalised legal name
+    cross_border: Mapped[bool] = mapped_column(default=False, index=True)
+    special_categories: Mapped[bool] = mapped_column(default=False, index=True)
+    array_count: Mapped[int] = mapped_column(default=0)
+    public_snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    versions: Mapped[list[RegisterEntryVersion]] = relationship(
+        back_populates="entry", order_by="RegisterEntryVersion.number", lazy="raise"
+    )
+
+
+class RegisterEntryVersion(Model):
+    """One published version of an entry, kept as history (public fields only)."""
+
+    __tablename__ = "register_entry_versions"
+    __table_args__ = (sa.UniqueConstraint("entry_id", "number", name="uq_entry_versions_number"),)
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("register_entries.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column()
+    declaration_version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("declaration_versions.id", ondelete="RESTRICT"), unique=True
+    )
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    public_snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+    entry: Mapped[RegisterEntry] = relationship(back_populates="versions")
+
+
+class RegisterEntryEvent(Model):
+    """A supervisor's suspension, reinstatement or striking off, with its grounds."""
+
+    __tablename__ = "register_entry_events"
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("register_entries.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(sa.String(20))
+    to_status: Mapped[str] = mapped_column(sa.String(20))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    article: Mapped[str | None] = mapped_column(sa.String(100), default=None)
+    grounds = Encrypted(nullable=False)
+    declaration_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("declarations.id", ondelete="SET NULL"), default=None
+    )  # the termination notice that struck the entry off, if any
+
+
+class RegistrationSequence(Model):
+    """The last registration number given for a prefix and a year (agency time zone)."""
+
+    __tablename__ = "registration_sequences"
+    __table_args__ = (sa.UniqueConstraint("prefix", "year", name="uq_registration_sequences"),)
+
+    prefix: Mapped[str] = mapped_column(sa.String(20))
+    year: Mapped[int] = mapped_column()
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Certificate(Model):
+    """A registration certificate for one published version; its code is random."""
+
+    __tablename__ = "certificates"
+
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("register_entries.id", ondelete="CASCADE"), index=True
+    )
+    entry_version_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("register_entry_versions.id", ondelete="CASCADE"), unique=True
+    )
+    version_number: Mapped[int] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    entry: Mapped[RegisterEntry] = relationship(lazy="joined")
+    entry_version: Mapped[RegisterEntryVersion] = relationship(lazy="joined")

@@ -409,7 +409,7 @@ def test_withdrawal_refused_after_a_decision_or_from_a_stale_page(client, auth):
     db.session.commit()
     client.post_form(withdraw_url, {"lock_version": "1"})  # the page was read before review
     page = flashed(client, organisation, f"/declarations/{declaration.id}")
-    assert "changed by someone else" in page
+    assert "This declaration was changed by" in page
     assert declarations_of(organisation)[0].status is DeclarationStatus.IN_REVIEW
 
     approve(declarations_of(organisation)[0])

@@ -18,6 +18,8 @@ PUBLIC_ENDPOINTS: set[str] = {
     "public.index",
     "public.healthz",
     "public.readyz",
+    "public.verify",
+    "api.verify",
 }
 
 
@@ -102,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from register.admin import reference  # noqa: F401 - adds the reference-list pages
     from register.admin.views import blueprint as admin_blueprint
     from register.agency import blueprint as agency_blueprint
+    from register.api import blueprint as api_blueprint
     from register.auth import two_factor_views  # noqa: F401 - adds its routes to auth
     from register.auth.views import PUBLIC as AUTH_PUBLIC
     from register.auth.views import account_blueprint
@@ -118,4 +121,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_blueprint)
     app.register_blueprint(holder_blueprint)
     app.register_blueprint(agency_blueprint)
+    app.register_blueprint(api_blueprint)
     app.config["PUBLIC_ENDPOINTS"].update(AUTH_PUBLIC)

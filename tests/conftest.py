@@ -261,3 +261,19 @@ def scratch_database_url(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture
+def scratch_app(make_app, scratch_database_url, db):
+    """An app on its own migrated database, with db.session not joined to the test transaction."""
+    # A short busy timeout: a write that waits for another connection's lock fails fast.
+    app = make_app(TEST_DATABASE_URL=scratch_database_url, SQLITE_BUSY_TIMEOUT_MS="2000")
+    db.session.remove()
+    db.session.configure(bind=None)
+    with app.app_context():
+        flask_migrate.upgrade()
+        ensure_data_key(app)
+    yield app
+    with app.app_context():
+        _db.session.remove()
+        _db.engine.dispose()

@@ -21,15 +21,19 @@ from register.models import (
     DeliveryStatus,
     Document,
     DocumentKind,
+    EntryStatus,
     Invitation,
     MemberRole,
     Membership,
     Notification,
     Organisation,
+    OrganisationStatus,
     Person,
     PersonalDataArray,
     PersonKind,
     ProcessingMode,
+    RegisterEntry,
+    RegisterEntryEvent,
     RetentionUnit,
     ReviewComment,
     Role,
@@ -269,3 +273,41 @@ class ReviewCommentFactory(BaseFactory):
     declaration_id = factory.SelfAttribute("declaration.id")
     path = "organisation/legal_address"
     body = "The legal address differs from the state register of legal entities."
+
+
+class RegisterEntryFactory(BaseFactory):
+    """A published register entry of an organisation (version 1, registered)."""
+
+    class Meta:
+        model = RegisterEntry
+        exclude = ("organisation", "declaration_version")
+
+    organisation = factory.SubFactory(OrganisationFactory, status=OrganisationStatus.VERIFIED)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    declaration_version = factory.SubFactory(
+        DeclarationVersionFactory,
+        declaration__organisation=factory.SelfAttribute("...organisation"),
+        number=1,
+    )
+    declaration_version_id = factory.SelfAttribute("declaration_version.id")
+    registration_number = factory.Sequence(lambda n: f"PDH-2026-{900000 + n:06d}")
+    status = EntryStatus.REGISTERED
+    registered_on = factory.LazyFunction(lambda: utcnow().date())
+    updated_on = factory.LazyFunction(lambda: utcnow().date())
+    version_number = 1
+    legal_name = factory.SelfAttribute("organisation.legal_name")
+    public_snapshot = factory.LazyFunction(lambda: {"organisation": {}, "arrays": {}})
+
+
+class RegisterEntryEventFactory(BaseFactory):
+    """A supervisor's suspension of an entry, with grounds."""
+
+    class Meta:
+        model = RegisterEntryEvent
+        exclude = ("entry",)
+
+    entry = factory.SubFactory(RegisterEntryFactory)
+    entry_id = factory.SelfAttribute("entry.id")
+    from_status = "registered"
+    to_status = "suspended"
+    grounds = "Inspection found processing without a legal basis."

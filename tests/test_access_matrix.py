@@ -17,6 +17,9 @@ An expected answer is a status code (a 403 must be the site's error page), `SIGN
 /auth/sign-in, with `next` for a GET), `Redirect(path)` (302 to that path; `{target.id}` and
 the like name the test's objects) or `OwnPage(status, text)` (a page of the view's own that
 explains a refusal, rather than the site's error page).
+
+`url_values`, `form` and `effect` are called after `prepare`, so they can use what it made
+(a published entry, its certificate's code).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from register.holder.access import CLAIMED_ORGANISATION
 from register.models import (
     AccessRequest,
     AccessRequestAddressee,
+    ActivityEntry,
     Declaration,
     DeclarationStatus,
     Document,
@@ -54,7 +58,7 @@ from register.models import (
     Role,
     User,
 )
-from register.services import accounts, tokens
+from register.services import accounts, register_entries, tokens
 from register.services import members as member_service
 from tests.factories import (
     ArrayFactory,
@@ -116,6 +120,8 @@ class World:
     declaration: Declaration  # the organisation's submitted declaration (version 1)
     declaration_document: Document  # a file attached to that declaration
     array: PersonalDataArray  # one of the organisation's personal data arrays
+    paper: Organisation  # entered by the agency from a paper submission; nobody acts for it
+    paper_array: PersonalDataArray  # one of the paper organisation's arrays
 
     def users(self) -> list[User]:
         """Every user of the world."""
@@ -171,6 +177,7 @@ def make_world() -> World:
         status=OrganisationStatus.VERIFIED, origin=OrganisationOrigin.IMPORTED
     )
     declaration = _submitted_declaration(organisation)
+    paper = OrganisationFactory(origin=OrganisationOrigin.PAPER)
     world = World(
         holder_own=holder_own,
         holder_other=holder_other,
@@ -197,6 +204,8 @@ def make_world() -> World:
             uploaded_by_id=holder_own.id,
         ),
         array=ArrayFactory(organisation=organisation),
+        paper=paper,
+        paper_array=ArrayFactory(organisation=paper),
     )
     db.session.commit()
     return world
@@ -364,6 +373,60 @@ def _retire_media(world: World) -> None:
     db.session.commit()
 
 
+def _logged(action: str, instance: Any) -> int:
+    """How many activity entries record `action` on `instance`."""
+    return _count(
+        ActivityEntry, ActivityEntry.action == action, ActivityEntry.object_id == str(instance.id)
+    )
+
+
+def _lock_version(world: World) -> dict[str, Any]:
+    return {"lock_version": str(world.declaration.lock_version)}
+
+
+def _declaration_state(world: World) -> tuple[Any, ...]:
+    return (world.declaration.status, world.declaration.assignee_id)
+
+
+def _in_review_by_inspector(world: World) -> None:
+    """The declaration is the inspector's to decide (and any supervisor's)."""
+    world.declaration.status = DeclarationStatus.IN_REVIEW
+    world.declaration.assignee_id = world.inspector.id
+    db.session.commit()
+
+
+def _publish(world: World) -> None:
+    """The organisation's declaration is published: an entry with its certificate."""
+    version = world.declaration.versions[-1]
+    register_entries.publish(version, world.organisation, world.supervisor, utcnow())
+    db.session.commit()
+
+
+def _entry_status(world: World) -> Any:
+    entry = register_entries.entry_of(world.organisation.id)
+    assert entry is not None
+    return entry.status
+
+
+def _certificate_code(world: World) -> dict[str, Any]:
+    entry = register_entries.entry_of(world.organisation.id)
+    certificate = register_entries.current_certificate(entry) if entry is not None else None
+    assert certificate is not None
+    return {"code": certificate.code}
+
+
+def _paper(world: World) -> dict[str, Any]:
+    return {"organisation_id": world.paper.id}
+
+
+def _documents_of_paper(world: World) -> int:
+    return _count(Document, Document.organisation_id == world.paper.id)
+
+
+def _declarations_of_paper(world: World) -> int:
+    return _count(Declaration, Declaration.organisation_id == world.paper.id)
+
+
 def owner_action(path: str) -> dict[str, Expected]:
     """An action on holder_own's organisation: done (a redirect to `path`), else refused."""
     return row(SIGN_IN, Redirect(path), 404, 403, 403, 403)
@@ -383,6 +446,13 @@ MEDIA = {"list_code": "sector", "code": "media"}
 OWNER = frozenset({"holder_own"})
 STAFF = frozenset({"inspector", "supervisor", "admin"})
 ADMIN = frozenset({"admin"})
+REVIEWERS = frozenset({"inspector", "supervisor"})
+SUPERVISOR = frozenset({"supervisor"})
+# The agency's review, organisations and paper filing: inspectors and supervisors; admins keep
+# the system, not the register.
+REVIEW_PAGE = row(SIGN_IN, 403, 403, 200, 200, 403)
+TO_DECLARATION = Redirect("/agency/declarations/{declaration.id}")
+TO_PAPER = Redirect("/agency/paper/{paper.id}")
 
 # fmt: off
 EXPECTATIONS: dict[str, Route] = {
@@ -614,6 +684,97 @@ EXPECTATIONS: dict[str, Route] = {
         effect=lambda world: world.agency_request.status,
         effect_for=STAFF,
     ),
+    # The review of declarations: the queue, the whole declaration (each opening is logged).
+    "agency.queue": Route(REVIEW_PAGE),
+    "agency.review_declaration": Route(
+        REVIEW_PAGE,
+        url_values=lambda world: {"declaration_id": world.declaration.id},
+        effect=lambda world: _logged("declaration.opened", world.declaration),
+        effect_for=REVIEWERS,
+    ),
+    "agency.claim": Route(
+        row(SIGN_IN, 403, 403, TO_DECLARATION, TO_DECLARATION, 403),
+        url_values=lambda world: {"declaration_id": world.declaration.id},
+        form=_lock_version,
+        effect=_declaration_state,
+        effect_for=REVIEWERS,
+    ),
+    # Only a supervisor gives the declaration to a reviewer.
+    "agency.assign": Route(
+        row(SIGN_IN, 403, 403, 403, TO_DECLARATION, 403),
+        url_values=lambda world: {"declaration_id": world.declaration.id},
+        form=lambda world: {"assignee": str(world.inspector.id), **_lock_version(world)},
+        effect=_declaration_state,
+        effect_for=SUPERVISOR,
+    ),
+    # In review with the inspector: the assignee or any supervisor approves (and publishes).
+    "agency.decide": Route(
+        row(SIGN_IN, 403, 403, TO_DECLARATION, TO_DECLARATION, 403),
+        url_values=lambda world: {"declaration_id": world.declaration.id},
+        prepare=_in_review_by_inspector,
+        form=lambda world: {
+            "decision": "approve",
+            "grounds": "The declaration is complete and consistent.",
+            **_lock_version(world),
+        },
+        effect=lambda world: world.declaration.status,
+        effect_for=REVIEWERS,
+    ),
+    # Organisations: search, the file (its opening is logged), the entry, the certificate.
+    "agency.organisations": Route(REVIEW_PAGE),
+    "agency.organisation": Route(
+        REVIEW_PAGE,
+        url_values=_organisation,
+        effect=lambda world: _logged("organisation.opened", world.organisation),
+        effect_for=REVIEWERS,
+    ),
+    # Only a supervisor suspends, reinstates or strikes off an entry.
+    "agency.entry_status": Route(
+        row(SIGN_IN, 403, 403, 403, Redirect("/agency/organisations/{organisation.id}"), 403),
+        url_values=_organisation,
+        prepare=_publish,
+        form=lambda world: {"action": "suspend", "grounds": "Processing without a legal basis."},
+        effect=_entry_status,
+        effect_for=SUPERVISOR,
+    ),
+    "agency.certificate": Route(REVIEW_PAGE, url_values=_organisation, prepare=_publish),
+    "agency.organisation_document": Route(
+        REVIEW_PAGE,
+        url_values=_document,
+        effect=lambda world: _logged("document.opened", world.document),
+        effect_for=REVIEWERS,
+    ),
+    # Paper filing: only an organisation filed on paper that nobody acts for online (any other
+    # is a 404: test_staff_file_on_paper_only_for_paper_organisations_nobody_acts_for).
+    "agency.paper_new": Route(REVIEW_PAGE),
+    "agency.paper_filing": Route(REVIEW_PAGE, url_values=_paper),
+    "agency.paper_details": Route(REVIEW_PAGE, url_values=_paper),
+    "agency.paper_person": Route(
+        REVIEW_PAGE, url_values=lambda world: {**_paper(world), "kind": "head"}
+    ),
+    "agency.paper_new_array": Route(REVIEW_PAGE, url_values=_paper),
+    "agency.paper_array": Route(
+        REVIEW_PAGE,
+        url_values=lambda world: {**_paper(world), "array_id": world.paper_array.id},
+    ),
+    "agency.paper_document": Route(
+        row(SIGN_IN, 403, 403, TO_PAPER, TO_PAPER, 403),
+        url_values=_paper,
+        form=lambda world: {"file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "scan.pdf")},
+        effect=_documents_of_paper,
+        effect_for=REVIEWERS,
+    ),
+    # The paper submission is not complete: staff are sent back to it, nothing is filed.
+    "agency.paper_submit": Route(
+        row(SIGN_IN, 403, 403, TO_PAPER, TO_PAPER, 403),
+        url_values=_paper,
+        effect=_declarations_of_paper,
+    ),
+    # The certificate: the organisation's own (404 to another holder); staff use /agency.
+    "holder.certificate": Route(OWN_PAGE, url_values=_organisation, prepare=_publish),
+    # Anyone checks a certificate's code, on the page or through the API.
+    "public.verify": Route(everyone(200), url_values=_certificate_code, prepare=_publish),
+    "api.verify": Route(everyone(200), url_values=_certificate_code, prepare=_publish),
 }
 # fmt: on
 
@@ -733,6 +894,76 @@ def test_route_answers_each_role_as_expected(app, client, auth, endpoint, role):
             assert after != before, f"{role}: {endpoint} should have changed something"
         else:
             assert after == before, f"{role}: {endpoint} changed something it must not"
+
+
+PAPER_PAGES = (
+    "agency.paper_filing",
+    "agency.paper_details",
+    "agency.paper_person",
+    "agency.paper_new_array",
+    "agency.paper_array",
+    "agency.paper_document",
+    "agency.paper_submit",
+)
+
+
+def _claim_paper(world: World) -> Organisation:
+    """The paper organisation once a holder acts for it online."""
+    MembershipFactory(organisation=world.paper, user=world.holder_other)
+    return world.paper
+
+
+@pytest.mark.parametrize(
+    "which",
+    [
+        pytest.param(lambda world: world.organisation, id="online"),
+        pytest.param(_claim_paper, id="paper-claimed"),
+    ],
+)
+@pytest.mark.parametrize("role", ["inspector", "supervisor"])
+@pytest.mark.parametrize("endpoint", PAPER_PAGES)
+def test_staff_file_on_paper_only_for_paper_organisations_nobody_acts_for(
+    app, client, auth, endpoint, role, which
+):
+    world = make_world()
+    organisation = which(world)
+    array = world.array if organisation is world.organisation else world.paper_array
+    values: dict[str, Any] = {"organisation_id": organisation.id}
+    if endpoint == "agency.paper_person":
+        values["kind"] = "head"
+    if endpoint == "agency.paper_array":
+        values["array_id"] = array.id
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
+    auth.login(getattr(world, role))
+    methods = {
+        method
+        for rule in app.url_map.iter_rules(endpoint)
+        for method in rule.methods or ()
+        if method in {"GET", "POST"}
+    }
+    assert methods
+    for method in sorted(methods):
+        data = {"csrf_token": client.csrf_token()} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+        response.close()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "role"),
+    [("holder.certificate", "holder_own"), ("agency.certificate", "inspector")],
+)
+def test_the_certificate_is_a_pdf(app, client, auth, endpoint, role):
+    world = make_world()
+    _publish(world)
+    with app.test_request_context():
+        url = url_for(endpoint, organisation_id=world.organisation.id)
+    auth.login(getattr(world, role))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.get_data().startswith(b"%PDF")
 
 
 def test_json_clients_get_problem_details_on_a_private_endpoint(client, auth):

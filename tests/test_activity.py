@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import flask_migrate
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_datetime
@@ -31,7 +30,7 @@ from register.services.activity import (
     verify,
 )
 from register.services.activity_search import PAGE_SIZE
-from tests.conftest import Auth, ensure_data_key
+from tests.conftest import Auth
 from tests.factories import UserFactory
 
 ENTRIES = ActivityEntry.__table__
@@ -335,22 +334,6 @@ def test_a_rewritten_chain_passes_alone_but_not_against_a_checkpoint(db):
 
 
 # -- concurrency and security events on a real database ----------------------------------------
-
-
-@pytest.fixture
-def scratch_app(make_app, scratch_database_url, db):
-    """An app on its own migrated database, with db.session not joined to the test transaction."""
-    # A short busy timeout: a write that waits for another connection's lock fails fast.
-    app = make_app(TEST_DATABASE_URL=scratch_database_url, SQLITE_BUSY_TIMEOUT_MS="2000")
-    db.session.remove()
-    db.session.configure(bind=None)
-    with app.app_context():
-        flask_migrate.upgrade()
-        ensure_data_key(app)
-    yield app
-    with app.app_context():
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def test_concurrent_appends_leave_one_unbroken_chain(scratch_app):

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 blueprint = Blueprint("agency", __name__, url_prefix="/agency")
 
-from register.agency import access_requests, documents  # noqa: E402, F401
+from register.agency import access_requests, documents, organisations, paper, review  # noqa: E402, F401

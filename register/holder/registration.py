@@ -19,7 +19,7 @@ from flask_login import current_user
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from register.downloads import attachment
+from register.downloads import attachment, certificate_download
 from register.holder import blueprint
 from register.holder.registration_forms import (
     DeclarationDocumentForm,
@@ -27,12 +27,12 @@ from register.holder.registration_forms import (
     TerminationForm,
     WithdrawForm,
 )
-from register.models import Declaration, DeclarationStatus, Organisation, ReviewComment, Role
+from register.models import Declaration, Organisation, ReviewComment, Role
 from register.permissions import member_organisation, roles_required
 from register.services import declarations, snapshots
 from register.services import documents as document_service
 from register.services.diff import Change, VersionDiff, diff
-from register.services.registration import SUBMITTED, part_of
+from register.services.registration import SUBMITTED, part_of, readers
 
 
 def _url(endpoint: str, anchor: str | None = None, **values: Any) -> str | None:
@@ -51,25 +51,6 @@ def _declaration_of(organisation: Organisation, declaration_id: uuid.UUID) -> De
 
 
 # -- what templates are given ------------------------------------------------------------------
-
-
-def _readers(labels: snapshots.Labels) -> dict[str, Callable[..., Any]]:
-    """Helpers the templates use to show paths and values in the reader's language."""
-
-    def show(path: str, value: Any) -> str | list[str]:
-        return snapshots.readable(snapshots.field_of(path), value, labels)
-
-    def label_of(path: str) -> str:
-        found = snapshots.field_of(path)
-        return str(found.label) if found is not None else path
-
-    def status_label(value: str | None) -> str:
-        try:
-            return str(declarations.STATUS_LABELS[DeclarationStatus(value or "")])
-        except ValueError:
-            return value or ""
-
-    return {"show": show, "label_of": label_of, "status_label": status_label}
 
 
 def _change_link(organisation: Organisation, path: str) -> str | None:
@@ -223,7 +204,7 @@ def check_answers(organisation_id: uuid.UUID) -> str:
     published = snapshots.full_snapshot(tasks.published)
     changes = diff(published, merged) if published is not None else None
     comments = declarations.comments_by_path(declarations.open_comments(tasks.pending))
-    readers = _readers(snapshots.Labels())
+    helpers = readers(snapshots.Labels())
     documents = [
         document
         for document in document_service.documents_of(organisation)
@@ -234,14 +215,14 @@ def check_answers(organisation_id: uuid.UUID) -> str:
         organisation=organisation,
         tasks=tasks,
         problems=problems,
-        sections=_sections(organisation, tasks, public, merged, changes, comments, readers["show"]),
+        sections=_sections(organisation, tasks, public, merged, changes, comments, helpers["show"]),
         changes=changes,
         general_comments=[
             c for path, found in comments.items() if part_of(path) == "check" for c in found
         ],
         documents=documents,
         form=SubmitForm(),
-        **readers,
+        **helpers,
     )
 
 
@@ -321,7 +302,7 @@ def _declaration_page(
         document_form=document_form or DeclarationDocumentForm(),
         can_withdraw=declarations.can_withdraw(declaration),
         kind_labels=declarations.KIND_LABELS,
-        **_readers(snapshots.Labels()),
+        **readers(snapshots.Labels()),
     )
 
 
@@ -427,3 +408,10 @@ def termination_notice(organisation_id: uuid.UUID) -> str | Response:
         published=published,
         pending=pending,
     )
+
+
+@blueprint.get("/<uuid:organisation_id>/certificate")
+@roles_required(Role.HOLDER)
+def certificate(organisation_id: uuid.UUID) -> Response:
+    """The certificate of the organisation's published entry, as a PDF (404 before one)."""
+    return certificate_download(member_organisation(organisation_id))

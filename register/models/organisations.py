@@ -13,12 +13,13 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from register.crypto.fields import BlindIndex, Encrypted, EncryptedBytes
 from register.database import TimestampMixin, utcnow
 from register.extensions import Model
 from register.models.users import User
+from register.search_text import search_text
 
 INDIVIDUAL_ENTREPRENEUR = "individual_entrepreneur"  # the legal-form code whose TIN is a PIN
 
@@ -61,6 +62,9 @@ class Organisation(TimestampMixin, Model):
     )
     legal_name: Mapped[str] = mapped_column(sa.String(500))
     short_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
+    # Both names normalised (register.search_text), for the agency's search by name;
+    # kept in step by `_names_changed` whenever either name is set.
+    search_name: Mapped[str] = mapped_column(sa.String(800), default="", server_default="")
     # Full-length unique index: one organisation per TIN, and a claim finds it. Uniqueness
     # needs the full length (no collisions); it tells a reader of the database only what the
     # uniqueness already tells, that two rows never share a TIN.
@@ -91,6 +95,12 @@ class Organisation(TimestampMixin, Model):
     def is_individual_entrepreneur(self) -> bool:
         """An individual entrepreneur's TIN is a PIN: personal data, never published."""
         return self.legal_form_code == INDIVIDUAL_ENTREPRENEUR
+
+    @validates("legal_name", "short_name")
+    def _names_changed(self, key: str, value: str | None) -> str | None:
+        names = {"legal_name": self.legal_name, "short_name": self.short_name, key: value}
+        self.search_name = search_text(names["legal_name"], names["short_name"])[:800]
+        return value
 
     def set_tin(self, tin: str) -> None:
         """Store the TIN encrypted, and in clear only when it may be published."""

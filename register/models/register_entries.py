@@ -68,7 +68,7 @@ class RegisterEntry(TimestampMixin, Model):
     legal_form_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     sector_code: Mapped[str | None] = mapped_column(sa.String(40), default=None, index=True)
     region_code: Mapped[str | None] = mapped_column(sa.String(10), default=None, index=True)
-    # Search: names, TIN and number, normalised (see register.services.search_text).
+    # Search: names, TIN and number, normalised (see register.search_text).
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
     sort_name: Mapped[str] = mapped_column(sa.String(500), default="")  # normalised legal name
     cross_border: Mapped[bool] = mapped_column(default=False, index=True)

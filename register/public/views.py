@@ -1,4 +1,4 @@
-"""Public views: home page, liveness and readiness."""
+"""Public views: home page, certificate check, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from register.extensions import db
+from register.services import register_entries
 
 blueprint = Blueprint("public", __name__)
 log = logging.getLogger("register.health")
@@ -38,3 +39,17 @@ def readyz() -> tuple[Response, int]:
             db.session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
     return jsonify(status="ok", database="ok"), 200
+
+
+@blueprint.get("/verify/<string:code>")
+def verify(code: str) -> tuple[str, int]:
+    """Check a certificate: valid, superseded, suspended, struck off; unknown codes are 404."""
+    found = register_entries.verify(code)
+    if found is None:
+        return render_template("public/verify.html", found=None, code=code[:64]), 404
+    return render_template(
+        "public/verify.html",
+        found=found,
+        code=code,
+        entry_labels=register_entries.STATUS_LABELS,
+    ), 200

@@ -24,6 +24,7 @@ from register.models import (
     OrganisationStatus,
     Person,
     PersonKind,
+    RegisterEntry,
     User,
 )
 from register.services import activity
@@ -100,8 +101,16 @@ def _apply_details(organisation: Organisation, details: OrganisationDetails) -> 
         setattr(organisation, field.name, _blank_to_none(getattr(details, field.name)))
 
 
-def create_organisation(user: User, tin: str, details: OrganisationDetails) -> Organisation:
+def create_organisation(
+    user: User,
+    tin: str,
+    details: OrganisationDetails,
+    origin: OrganisationOrigin = OrganisationOrigin.ONLINE,
+) -> Organisation:
     """Create an unverified organisation entered online, with `user` as its owner.
+
+    From a paper submission (`origin` PAPER) agency staff enter it and nobody owns it: the
+    holder can later ask the agency for access to it.
 
     Raises TinTaken when the TIN is already in the register, also when another request
     inserts it between our look-up and our insert (the unique blind index refuses the second).
@@ -111,17 +120,21 @@ def create_organisation(user: User, tin: str, details: OrganisationDetails) -> O
         raise TinTaken(existing)
     organisation = Organisation(
         status=OrganisationStatus.UNVERIFIED,
-        origin=OrganisationOrigin.ONLINE,
+        origin=origin,
         created_by_id=user.id,
     )
     _apply_details(organisation, details)
     organisation.set_tin(tin)  # after the legal form: it decides whether the TIN is public
-    owner = Membership(organisation_id=organisation.id, user_id=user.id, role=MemberRole.OWNER)
     try:
         # A savepoint: a concurrent insert of the same TIN undoes only this, not the request.
         with db.session.begin_nested():
             db.session.add(organisation)
-            db.session.add(owner)
+            if origin is OrganisationOrigin.ONLINE:
+                db.session.add(
+                    Membership(
+                        organisation_id=organisation.id, user_id=user.id, role=MemberRole.OWNER
+                    )
+                )
     except IntegrityError:
         raise TinTaken(None) from None
     activity.record(
@@ -129,7 +142,7 @@ def create_organisation(user: User, tin: str, details: OrganisationDetails) -> O
         actor=user,
         object_type="organisation",
         object_id=str(organisation.id),
-        details={"legal_form": organisation.legal_form_code},
+        details={"legal_form": organisation.legal_form_code, "origin": origin.value},
     )
     return organisation
 
@@ -184,6 +197,7 @@ class Overview:
     has_head: bool
     has_responsible: bool
     document_count: int
+    entry: RegisterEntry | None = None
 
     @property
     def complete(self) -> bool:
@@ -201,6 +215,16 @@ def overviews(user: User) -> list[Overview]:
     ).all()
     ids = [organisation.id for organisation, _ in rows]
     counts = _document_counts(ids)
+    entries = (
+        {
+            entry.organisation_id: entry
+            for entry in db.session.scalars(
+                sa.select(RegisterEntry).where(RegisterEntry.organisation_id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
     return [
         Overview(
             organisation=organisation,
@@ -208,6 +232,7 @@ def overviews(user: User) -> list[Overview]:
             has_head=organisation.person(PersonKind.HEAD) is not None,
             has_responsible=organisation.person(PersonKind.RESPONSIBLE) is not None,
             document_count=counts.get(organisation.id, 0),
+            entry=entries.get(organisation.id),
         )
         for organisation, role in rows
     ]

@@ -36,8 +36,8 @@ from register.models import (
     RegistrationSequence,
     User,
 )
+from register.search_text import normalise, search_text
 from register.services import activity
-from register.services.search_text import normalise, search_text
 
 STATUS_LABELS = {
     EntryStatus.REGISTERED: _l("Registered"),
@@ -322,3 +322,41 @@ def verify(code: str) -> Verification | None:
     else:
         status = VALID
     return Verification(certificate, entry, status)
+
+
+def mask_tin(tin: str | None) -> str:
+    """An individual entrepreneur's TIN (a PIN) shown as its first digit and last two."""
+    if not tin or len(tin) < 4:
+        return "•" * len(tin or "")
+    return tin[0] + "•" * (len(tin) - 3) + tin[-2:]
+
+
+def certificate_pdf(certificate: Certificate, organisation: Organisation, verify_url: str) -> bytes:
+    """The certificate as a PDF: number, name, TIN (masked for an entrepreneur), dates, QR code.
+
+    The organisation's TIN is decrypted here (for the holder or the agency): an entrepreneur's
+    is masked, a legal entity's is the published one.
+    """
+    from register.services.certificate_pdf import CertificateContent, render_pdf
+
+    entry, version = certificate.entry, certificate.entry_version
+    snapshot = version.public_snapshot.get("organisation") or {}
+    tin = (
+        mask_tin(organisation.tin)
+        if organisation.is_individual_entrepreneur
+        else str(snapshot.get("tin") or entry.tin or "")
+    )
+    return render_pdf(
+        CertificateContent(
+            registration_number=entry.registration_number,
+            legal_name=str(snapshot.get("legal_name") or entry.legal_name),
+            short_name=snapshot.get("short_name"),
+            tin=tin,
+            registered_on=entry.registered_on,
+            version=certificate.version_number,
+            version_published_on=agency_today(version.published_at),
+            issued_at=certificate.issued_at,
+            verify_url=verify_url,
+            code=certificate.code,
+        )
+    )

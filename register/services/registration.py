@@ -9,6 +9,7 @@ anchored to field paths, see `part_of`). Nothing here changes the database.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import ModuleType
@@ -372,3 +373,26 @@ def find_declaration_document(declaration: Declaration, document_id: uuid.UUID) 
     return document_service.find_document(
         declaration.organisation, document_id, declaration_id=declaration.id
     )
+
+
+def readers(labels: snapshots.Labels) -> dict[str, Callable[..., Any]]:
+    """Helpers the templates use to show paths and values in the reader's language."""
+
+    def show(path: str, value: Any) -> str | list[str]:
+        return snapshots.readable(snapshots.field_of(path), value, labels)
+
+    def label_of(path: str) -> str:
+        found = snapshots.field_of(path)
+        if found is not None:
+            return str(found.label)
+        if path.startswith("arrays/") and path.count("/") == 1:
+            return str(_l("The whole array"))
+        return path
+
+    def status_label(value: str | None) -> str:
+        try:
+            return str(STATUS_LABELS[DeclarationStatus(value or "")])
+        except ValueError:
+            return value or ""
+
+    return {"show": show, "label_of": label_of, "status_label": status_label}

@@ -130,7 +130,11 @@ def queue(filters: QueueFilters, user: User, page: int = 1) -> QueuePage:
     now = utcnow()
     if filters.overdue:
         conditions.append(Declaration.due_at < now)
-    base = sa.select(Declaration).join(Organisation).where(*conditions)
+    base = (
+        sa.select(Declaration)
+        .join(Organisation, Organisation.id == Declaration.organisation_id)
+        .where(*conditions)
+    )
     total = int(db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
@@ -164,30 +168,22 @@ def queue(filters: QueueFilters, user: User, page: int = 1) -> QueuePage:
 
 
 def days_left(declaration: Declaration, now: datetime | None = None) -> int | None:
-    """Whole days to the deadline (negative: overdue by that many); None while it is stopped."""
+    """Days to the deadline, a part day counting as one; negative: whole days overdue (at
+    least 1 once it has passed). None while the clock is stopped."""
     if declaration.due_at is None:
         return None
-    remaining = declaration.due_at - (now or utcnow())
-    return math.floor(remaining / timedelta(days=1))
-
-
-def clock_days_used(declaration: Declaration, now: datetime | None = None) -> int:
-    """Days counted on the review clock so far (not counting time with the holder)."""
-    limit = int(current_app.config["REVIEW_DEADLINE_DAYS"])
-    if declaration.due_at is None:
-        return int(declaration.review_seconds_used or 0) // 86400
-    return limit - (days_left(declaration, now) or 0) - 1 if days_left(declaration, now) else limit
+    remaining = (declaration.due_at - (now or utcnow())) / timedelta(days=1)
+    if remaining >= 0:
+        return math.ceil(remaining)
+    return -max(1, math.floor(-remaining))
 
 
 def reviewers() -> list[User]:
     """Active inspectors and supervisors, by name (whom a supervisor can assign work to)."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(User.role.in_(REVIEWER_ROLES), User.is_active_account.is_(True))
-            .order_by(User.full_name, User.email)
-        )
-    )
+    staff = db.session.scalars(
+        sa.select(User).where(User.role.in_(REVIEWER_ROLES), User.is_active_account.is_(True))
+    ).all()
+    return sorted(staff, key=lambda user: ((user.full_name or "").casefold(), user.email))
 
 
 # -- who may do what -----------------------------------------------------------------------

@@ -117,7 +117,7 @@ def upgrade():
     with op.batch_alter_table('declarations', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee_id', sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column('approved_by_id', sa.Uuid(), nullable=True))
-        batch_op.add_column(sa.Column('high_risk', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('high_risk', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('review_seconds_used', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_index(batch_op.f('ix_declarations_assignee_id'), ['assignee_id'], unique=False)

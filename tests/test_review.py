@@ -441,6 +441,9 @@ def test_a_supervisor_sends_an_approval_back_to_review(client, auth):
     assert response.status_code == 302
     found = fresh(declaration)
     assert found.status is DeclarationStatus.IN_REVIEW and found.approved_by_id is None
+    for kind in ("declaration.in_review", "declaration.approved_pending_sign_off"):
+        assert len(notices(found.organisation_id, kind)) == 1, kind
+    assert len(notices(found.organisation_id, "declaration.returned_to_review")) == 1
 
 
 def test_a_stale_decision_is_refused_naming_who_acted_and_keeps_the_text(client, auth):
@@ -520,6 +523,8 @@ def test_an_approved_termination_notice_strikes_the_entry_off(db):
     approve_now(notice, supervisor)
     entry = register_entries.entry_of(organisation.id)
     assert entry.status is EntryStatus.STRUCK_OFF and entry.version_number == 1
+    assert len(notices(organisation.id, "declaration.approved")) == 2  # registration, ending
+    assert notices(organisation.id, "register.struck_off") == []  # told once, not twice
     [event] = register_entries.entry_events(entry)
     assert (event.to_status, event.declaration_id) == ("struck_off", notice.id)
 
@@ -553,6 +558,10 @@ def test_supervisors_suspend_reinstate_and_strike_off_with_grounds(client, auth)
     ]
     with pytest.raises(register_entries.EntryError):
         register_entries.change_status(entry, "reinstate", supervisor, "Too late")
+    told = sorted(notice.kind for notice in notices(organisation_id, "register.suspended"))
+    assert told == ["register.suspended"]
+    [struck] = notices(organisation_id, "register.struck_off")
+    assert "Grounds to strike_off" in struck.body
     page = text(client.get(f"/agency/organisations/{organisation_id}"))
     assert "Grounds to strike_off" in page
 

@@ -189,6 +189,7 @@ def change_status(
     article: str | None = None,
     *,
     declaration: Declaration | None = None,
+    tell_holder: bool = True,
 ) -> RegisterEntryEvent:
     """Suspend, reinstate or strike off (with grounds); refused from a status it cannot leave so.
 
@@ -231,6 +232,8 @@ def change_status(
     db.session.add(event)
     db.session.flush()
     db.session.refresh(entry)
+    if tell_holder:
+        _tell_holder(entry, to, grounds, article)
     activity.record(
         f"register.{action}",
         actor=user,
@@ -239,6 +242,35 @@ def change_status(
         details={"number": entry.registration_number, "to": to.value},
     )
     return event
+
+
+def _tell_holder(entry: RegisterEntry, to: EntryStatus, grounds: str, article: str | None) -> None:
+    """Tell the organisation's users of the entry's new status, with the grounds."""
+    from register.services.members import members_of
+    from register.services.notifications import notify
+
+    organisation = db.session.get(Organisation, entry.organisation_id)
+    if organisation is None:
+        return
+    subjects = {
+        EntryStatus.SUSPENDED: _l("Entry suspended: %(number)s", number=entry.registration_number),
+        EntryStatus.REGISTERED: _l(
+            "Entry reinstated: %(number)s", number=entry.registration_number
+        ),
+        EntryStatus.STRUCK_OFF: _l(
+            "Entry struck off: %(number)s", number=entry.registration_number
+        ),
+    }
+    body = _l(
+        "The status of the entry %(number)s of %(organisation)s in the Register of Personal "
+        "Data Holders is now: %(status)s.\n\nGrounds: %(grounds)s",
+        number=entry.registration_number,
+        organisation=organisation.legal_name,
+        status=STATUS_LABELS[to],
+        grounds=f"{grounds} ({article})" if article else grounds,
+    )
+    for membership in members_of(organisation):
+        notify(membership.user, f"register.{to.value}", subjects[to], body, link="/organisation/")
 
 
 def entry_events(entry: RegisterEntry) -> list[RegisterEntryEvent]:

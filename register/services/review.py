@@ -277,6 +277,18 @@ def _take(declaration: Declaration, actor: User, to: User, expected: int) -> Non
             values=values,
             allowed_from=[DeclarationStatus.SUBMITTED],
         )
+        organisation = declaration.organisation
+        _tell_members(
+            organisation,
+            declaration,
+            "declaration.in_review",
+            _l("In review: %(organisation)s", organisation=organisation.legal_name),
+            _l(
+                "The agency has started reviewing the declaration of %(organisation)s. The "
+                "deadline for its decision is on the declaration's page.",
+                organisation=organisation.legal_name,
+            ),
+        )
     else:
         change(declaration, expected, values, allowed_from=QUEUE_STATUSES)
     activity.record(
@@ -387,6 +399,22 @@ def approve(
             allowed_from=[DeclarationStatus.IN_REVIEW],
         )
         _decided(declaration, user, "declaration.approved_pending_sign_off", {})
+        organisation = declaration.organisation
+        _tell_members(
+            organisation,
+            declaration,
+            "declaration.approved_pending_sign_off",
+            _l(
+                "Approved, awaiting sign-off: %(organisation)s",
+                organisation=organisation.legal_name,
+            ),
+            _l(
+                "The reviewer approved the declaration of %(organisation)s. Because it concerns "
+                "special categories of data, transfers abroad or many data subjects, a second "
+                "supervisor signs the approval off before the entry is published.",
+                organisation=organisation.legal_name,
+            ),
+        )
         return
     _final_approval(declaration, user, note, expected_lock_version, DeclarationStatus.IN_REVIEW)
 
@@ -433,6 +461,18 @@ def return_to_review(
         allowed_from=[DeclarationStatus.AWAITING_SIGN_OFF],
     )
     _decided(declaration, user, "declaration.returned_to_review", {})
+    organisation = declaration.organisation
+    _tell_members(
+        organisation,
+        declaration,
+        "declaration.returned_to_review",
+        _l("Back in review: %(organisation)s", organisation=organisation.legal_name),
+        _l(
+            "The supervisor did not sign off the approval of the declaration of %(organisation)s "
+            "and sent it back to review. The grounds are on the declaration's page.",
+            organisation=organisation.legal_name,
+        ),
+    )
 
 
 def reject(
@@ -527,7 +567,9 @@ def _final_approval(
         version.published_at = now
         entry = register_entries.entry_of(organisation.id)
         if entry is not None and entry.status is not register_entries.EntryStatus.STRUCK_OFF:
-            register_entries.change_status(entry, "strike_off", user, note, declaration=declaration)
+            register_entries.change_status(
+                entry, "strike_off", user, note, declaration=declaration, tell_holder=False
+            )
         _decided(declaration, user, "declaration.approved", {"kind": declaration.kind.value})
         _tell_members(
             organisation,

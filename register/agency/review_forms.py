@@ -59,7 +59,11 @@ class ClaimForm(LockedForm):
 class AssignForm(LockedForm):
     """A supervisor gives the declaration to a reviewer."""
 
-    assignee = SelectField(_l("Reviewer"), choices=[], validate_choice=False)
+    assignee = SelectField(_l("Assign to"), choices=[], validate_choice=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.assignee.flags.required = True
 
     def validate_assignee(self, field: SelectField) -> None:
         """One of the offered reviewers."""
@@ -84,7 +88,7 @@ class CommentForm(Form):
 class DecisionForm(LockedForm):
     """A reasoned decision: approve, ask for changes (comments per field), refuse, sign off."""
 
-    decision = RadioField(_l("Decision"), choices=[], validate_choice=False)
+    decision = RadioField(_l("What do you decide?"), choices=[], validate_choice=False)
     grounds = TextAreaField(
         _l("Grounds for the decision"),
         validators=[
@@ -106,8 +110,12 @@ class DecisionForm(LockedForm):
     def set_choices(self, decisions: list[str], paths: list[tuple[str, str]]) -> None:
         """The decisions open to this user now, and the fields a comment can be attached to."""
         self.decision.choices = [(code, str(DECISIONS[code])) for code in decisions]
-        for entry in self.comments:
-            entry.form.path.choices = [("", str(_l("Choose a field or an array"))), *paths]
+        self.grounds.flags.required = True
+        for number, entry in enumerate(self.comments, start=1):
+            row = entry.form
+            row.path.choices = [("", str(_l("Choose a field or an array"))), *paths]
+            row.path.label.text = str(_l("Comment %(number)s: field or array", number=number))
+            row.body.label.text = str(_l("Comment %(number)s: what to change", number=number))
 
     def filled_comments(self) -> list[tuple[str, str]]:
         """The comments written, as (path, text)."""
@@ -205,6 +213,10 @@ class EntryStatusForm(FlaskForm):
         ],
         filters=[clean_text],
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.grounds.flags.required = True
 
     def validate(self, extra_validators: Any = None) -> bool:
         """An offered action, with grounds."""

@@ -19,7 +19,13 @@ PUBLIC_ENDPOINTS: set[str] = {
     "public.healthz",
     "public.readyz",
     "public.verify",
+    "public.registry",
+    "public.registry_entry",
     "api.verify",
+    "api.holders",
+    "api.holder",
+    "api.holder_versions",
+    "api.openapi",
 }
 
 
@@ -34,6 +40,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         static_folder=str(BASE_DIR / "static"),
     )
     app.config.from_mapping(config.as_dict())
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # JSON in UTF-8: Cyrillic as is
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
@@ -65,7 +72,7 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from register import models  # noqa: F401 - registers every model with the metadata
-    from register.database import configure_sqlite
+    from register.database import configure_sqlite, include_in_migrations
     from register.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -75,7 +82,12 @@ def _init_extensions(app: Flask) -> None:
             configure_sqlite(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     _init_crypto(app)
     migrate.init_app(
-        app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True, compare_type=True
+        app,
+        db,
+        directory=str(BASE_DIR / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        include_name=include_in_migrations,
     )
     csrf.init_app(app)
     login_manager.init_app(app)

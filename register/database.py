@@ -166,3 +166,16 @@ class TimestampMixin:
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Search structures the migrations make by hand, outside the models: SQLite's FTS5 table (and
+# its shadow tables) and PostgreSQL's expression index. Autogenerate must neither drop nor add them.
+SEARCH_OBJECTS_PREFIX = "register_entries_fts"
+SEARCH_INDEX = "ix_register_entries_search_fts"
+
+
+def include_in_migrations(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's `include_name`: leave out the hand-made search structures."""
+    if type_ == "table" and name and name.startswith(SEARCH_OBJECTS_PREFIX):
+        return False
+    return not (type_ == "index" and name == SEARCH_INDEX)

@@ -415,6 +415,12 @@ def _certificate_code(world: World) -> dict[str, Any]:
     return {"code": certificate.code}
 
 
+def _entry_number(world: World) -> dict[str, Any]:
+    entry = register_entries.entry_of(world.organisation.id)
+    assert entry is not None
+    return {"number": entry.registration_number}
+
+
 def _paper(world: World) -> dict[str, Any]:
     return {"organisation_id": world.paper.id}
 
@@ -775,6 +781,13 @@ EXPECTATIONS: dict[str, Route] = {
     # Anyone checks a certificate's code, on the page or through the API.
     "public.verify": Route(everyone(200), url_values=_certificate_code, prepare=_publish),
     "api.verify": Route(everyone(200), url_values=_certificate_code, prepare=_publish),
+    # The public register: search, entries and the API, for everyone; it never decrypts.
+    "public.registry": Route(everyone(200)),
+    "public.registry_entry": Route(everyone(200), url_values=_entry_number, prepare=_publish),
+    "api.holders": Route(everyone(200), prepare=_publish),
+    "api.holder": Route(everyone(200), url_values=_entry_number, prepare=_publish),
+    "api.holder_versions": Route(everyone(200), url_values=_entry_number, prepare=_publish),
+    "api.openapi": Route(everyone(200)),
 }
 # fmt: on
 

@@ -19,4 +19,4 @@ def _cors(response: Response) -> Response:
     return response
 
 
-from register.api import verify  # noqa: E402, F401
+from register.api import holders, openapi, verify  # noqa: E402, F401

@@ -70,6 +70,9 @@ class RegisterEntry(TimestampMixin, Model):
     region_code: Mapped[str | None] = mapped_column(sa.String(10), default=None, index=True)
     # Search: names, TIN and number, normalised (see register.search_text).
     search_text: Mapped[str] = mapped_column(sa.Text, default="")
+    # SQLite only: the row's id in the FTS5 index `register_entries_fts` (kept in step by
+    # triggers). PostgreSQL searches a GIN index on the column itself and leaves this empty.
+    search_rowid: Mapped[int | None] = mapped_column(sa.BigInteger, default=None, unique=True)
     sort_name: Mapped[str] = mapped_column(sa.String(500), default="")  # normalised legal name
     cross_border: Mapped[bool] = mapped_column(default=False, index=True)
     special_categories: Mapped[bool] = mapped_column(default=False, index=True)

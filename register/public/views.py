@@ -53,3 +53,6 @@ def verify(code: str) -> tuple[str, int]:
         code=code,
         entry_labels=register_entries.STATUS_LABELS,
     ), 200
+
+
+from register.public import registry  # noqa: E402, F401 - adds the register's pages

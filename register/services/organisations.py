@@ -185,6 +185,12 @@ def save_person(organisation: Organisation, kind: PersonKind, data: PersonDetail
         activity.record(
             f"organisation.{action}", object_type="organisation", object_id=str(organisation.id)
         )
+        if not person.consents_to_publication:
+            # DESIGN.md §3: withdrawing consent takes the contact out of every public version
+            # now, not at the next approval.
+            from register.services.register_entries import withdraw_responsible_contact
+
+            withdraw_responsible_contact(organisation.id)
     return person
 
 

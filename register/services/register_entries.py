@@ -124,6 +124,14 @@ def _entry_values(public: dict[str, Any], number: str) -> dict[str, Any]:
     }
 
 
+def next_search_rowid() -> int | None:
+    """On SQLite, the next id in the FTS5 index (writers take turns there); None elsewhere."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return None
+    last = db.session.scalar(sa.select(sa.func.max(RegisterEntry.search_rowid)))
+    return int(last or 0) + 1
+
+
 def entry_of(organisation_id: uuid.UUID) -> RegisterEntry | None:
     """The organisation's register entry, if it has been published."""
     return db.session.scalar(
@@ -143,6 +151,7 @@ def publish(
         number = next_registration_number(now)
         entry = RegisterEntry(
             organisation_id=organisation.id,
+            search_rowid=next_search_rowid(),
             registration_number=number,
             status=EntryStatus.REGISTERED,
             registered_on=today,
@@ -176,6 +185,38 @@ def publish(
         details={"number": entry.registration_number, "version": version.number},
     )
     return entry
+
+
+def withdraw_responsible_contact(organisation_id: uuid.UUID) -> int:
+    """Remove the responsible person's published contact from the entry and all its versions.
+
+    The contact is public only while the person consents (DESIGN.md §3); the published
+    snapshots are rewritten at once. Returns how many snapshots changed.
+    """
+    entry = entry_of(organisation_id)
+    if entry is None:
+        return 0
+    changed = 0
+    history = db.session.scalars(
+        sa.select(RegisterEntryVersion).where(RegisterEntryVersion.entry_id == entry.id)
+    ).all()
+    holders: list[RegisterEntry | RegisterEntryVersion] = [entry, *history]
+    for holder in holders:
+        snapshot = dict(holder.public_snapshot or {})
+        people = dict(snapshot.get("people") or {})
+        if people.pop("responsible", None) is not None:
+            snapshot["people"] = people
+            holder.public_snapshot = snapshot  # a new dict: the JSON column sees the change
+            changed += 1
+    db.session.flush()
+    if changed:
+        activity.record(
+            "register.contact_withdrawn",
+            object_type="register_entry",
+            object_id=str(entry.id),
+            details={"snapshots": changed},
+        )
+    return changed
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -110,7 +110,11 @@ def test_upgrade_downgrade_upgrade_on_a_database_with_rows(make_app, scratch_dat
 def row_counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {
-            name: int(connection.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+            name: int(
+                connection.execute(
+                    sa.select(sa.func.count()).select_from(sa.table(name))
+                ).scalar_one()
+            )
             for name in sorted(table_names(engine))
         }
 

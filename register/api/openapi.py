@@ -408,7 +408,7 @@ _PARAMETERS: dict[str, Any] = {
         "more also matches as a prefix), or a whole TIN or registration number, which finds "
         "that entry exactly.",
         "schema": {"type": "string", "maxLength": 200},
-        "example": "Ала-Тоо",
+        "example": "Ала-Тоо",  # noqa: RUF001 - a Kyrgyz name
     },
     "tin": {
         "name": "tin",
@@ -538,14 +538,14 @@ def _problem(description: str, *, cors: bool = True) -> dict[str, Any]:
         "content": {"application/problem+json": {"schema": _schema("Problem")}},
     }
     if cors:
-        response["headers"] = {"Access-Control-Allow-Origin": _header("Access-Control-Allow-Origin")}
+        response["headers"] = {
+            "Access-Control-Allow-Origin": _header("Access-Control-Allow-Origin")
+        }
     return response
 
 
 _RESPONSES: dict[str, Any] = {
-    "BadParameter": _problem(
-        "A parameter cannot be used; `invalid-params` names it and says why."
-    ),
+    "BadParameter": _problem("A parameter cannot be used; `invalid-params` names it and says why."),
     # Also the answer to a path that matches no route (there the CORS header is not added).
     "NotFound": _problem("No entry has this registration number.", cors=False),
     "NotModified": {

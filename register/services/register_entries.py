@@ -10,6 +10,7 @@ confidential value: the public side never decrypts (DESIGN.md §2).
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -327,6 +328,7 @@ def entry_events(entry: RegisterEntry) -> list[RegisterEntryEvent]:
 
 # -- certificates ------------------------------------------------------------------------------
 
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 VALID = "valid"
 SUPERSEDED = "superseded"
 SUSPENDED = "suspended"
@@ -380,7 +382,7 @@ class Verification:
 
 def verify(code: str) -> Verification | None:
     """The certificate with this code and its standing; None when no certificate has it."""
-    if not code or len(code) > 64:
+    if not _CODE.fullmatch(code or ""):  # our codes are URL-safe base64; anything else: unknown
         return None
     certificate = db.session.scalar(sa.select(Certificate).where(Certificate.code == code))
     if certificate is None:

@@ -32,6 +32,7 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_QUERY = 200  # characters of a query that are read; more is a 400 in the API
 MAX_WORDS = 12
+MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
 _WORD = re.compile(r"[^\W_]+")
 _NUMBER = re.compile(r"^[A-Za-z]{1,20}-\d{4}-\d{1,9}$")
@@ -63,13 +64,18 @@ class Cursor:
     @classmethod
     def decode(cls, text: str, name: str = "cursor") -> Cursor:
         """Read a cursor from a URL; BadParameter when it is not one of ours."""
+        invalid = BadParameter(name, str(_l("The cursor is not valid: start again.")))
+        if len(text) > MAX_CURSOR:
+            raise invalid
         try:
             raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
             sort_name, number = json.loads(raw.decode())
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-            raise BadParameter(name, str(_l("The cursor is not valid: start again."))) from None
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
+            raise invalid from None
         if not isinstance(sort_name, str) or not isinstance(number, str) or len(number) > 40:
-            raise BadParameter(name, str(_l("The cursor is not valid: start again.")))
+            raise invalid
+        if not (storable(sort_name) and storable(number)):
+            raise invalid
         return cls(sort_name[:500], number)
 
 
@@ -158,7 +164,8 @@ def parse_limit(raw: str | None) -> int:
     """`limit`: 1 to MAX_LIMIT, DEFAULT_LIMIT when absent."""
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # isascii: "²" and "①" are digits to str.isdigit, not to int().
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadParameter(
             "limit", str(_l("The limit is a whole number from 1 to %(max)d.", max=MAX_LIMIT))
         )
@@ -259,9 +266,14 @@ def search(
     return Page(rows, next_cursor, previous_cursor, total, filters)
 
 
+def storable(text: str) -> bool:
+    """Text a database can hold: no NUL (PostgreSQL refuses it), no lone surrogate."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def entry(number: str) -> RegisterEntry | None:
     """The entry with this registration number (any case), if there is one."""
-    if not number or len(number) > 40:
+    if not number or len(number) > 40 or not number.isascii() or not storable(number):
         return None
     return db.session.scalar(
         sa.select(RegisterEntry).where(RegisterEntry.registration_number == number.upper())

@@ -25,6 +25,7 @@ run: venv
 	$(FLASK) db upgrade
 	$(FLASK) keys rotate --data --if-missing
 	$(FLASK) demo seed
+	$(FLASK) open-data export
 	@echo "Serving the register on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --graceful-timeout 5 'register.wsgi:app'
 

@@ -62,6 +62,9 @@ class Config:
         self.MAIL_OUTBOX_DIR = self.get("MAIL_OUTBOX_DIR") or str(
             Path(self.INSTANCE_PATH) / "outbox"
         )
+        self.OPEN_DATA_DIR = self.get("OPEN_DATA_DIR") or str(
+            Path(self.INSTANCE_PATH) / "open-data"
+        )
 
         self.LANGUAGES = ("ky", "ru", "en")
         self.BABEL_DEFAULT_LOCALE = self.get("DEFAULT_LOCALE") or "ky"

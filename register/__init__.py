@@ -21,6 +21,8 @@ PUBLIC_ENDPOINTS: set[str] = {
     "public.verify",
     "public.registry",
     "public.registry_entry",
+    "public.open_data",
+    "public.open_data_file",
     "api.verify",
     "api.holders",
     "api.holder",

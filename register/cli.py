@@ -50,6 +50,27 @@ def demo_seed() -> None:
     click.echo(summary)
 
 
+@demo_cli.command("generate")
+@click.option("--holders", type=click.IntRange(1, 5_000_000), required=True, help="How many.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same register.")
+@click.option("--batch", type=click.IntRange(100, 50_000), default=2000, show_default=True)
+def demo_generate(holders: int, seed: int, batch: int) -> None:
+    """Add a synthetic register of published holders (benchmarks); refused in production."""
+    if not current_app.config["DEMO_SEED_ALLOWED"]:
+        raise click.ClickException("demo generate is refused in production.")
+    from register.generator import generate
+
+    def progress(done: int, seconds: float) -> None:
+        if done % 50_000 < batch or done == holders:
+            click.echo(f"  {done:>9,} holders  {seconds:7.1f} s  {done / seconds:8,.0f}/s")
+
+    result = generate(holders, seed, batch_size=batch, progress=progress)
+    click.echo(
+        f"Generated {result.holders:,} holders ({result.rows:,} rows) in {result.seconds:.1f} s: "
+        f"{result.per_second:,.0f} holders/s."
+    )
+
+
 @mail_cli.command("send")
 @click.option("--limit", default=500, show_default=True, help="At most this many messages.")
 @click.option(
@@ -158,3 +179,8 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(keys_cli)
     app.cli.add_command(activity_cli)
+    from register.holders_import import holders_cli
+    from register.open_data import open_data_cli
+
+    app.cli.add_command(open_data_cli)
+    app.cli.add_command(holders_cli)

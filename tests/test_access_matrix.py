@@ -35,6 +35,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
+from register import open_data
 from register.database import utcnow
 from register.extensions import db
 from register.holder.access import CLAIMED_ORGANISATION
@@ -421,6 +422,12 @@ def _entry_number(world: World) -> dict[str, Any]:
     return {"number": entry.registration_number}
 
 
+def _export_open_data(world: World) -> None:
+    """The entry is published and the open-data files exported into the app's folder."""
+    _publish(world)
+    open_data.export(open_data.export_dir())
+
+
 def _paper(world: World) -> dict[str, Any]:
     return {"organisation_id": world.paper.id}
 
@@ -788,6 +795,13 @@ EXPECTATIONS: dict[str, Route] = {
     "api.holder": Route(everyone(200), url_values=_entry_number, prepare=_publish),
     "api.holder_versions": Route(everyone(200), url_values=_entry_number, prepare=_publish),
     "api.openapi": Route(everyone(200)),
+    # Open data: the page and the exported files, for everyone.
+    "public.open_data": Route(everyone(200)),
+    "public.open_data_file": Route(
+        everyone(200),
+        url_values=lambda world: {"filename": "holders.csv"},
+        prepare=_export_open_data,
+    ),
 }
 # fmt: on
 

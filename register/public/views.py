@@ -55,4 +55,5 @@ def verify(code: str) -> tuple[str, int]:
     ), 200
 
 
+import register.public.open_data_views  # noqa: E402, F401 - adds the open-data pages
 from register.public import registry  # noqa: E402, F401 - adds the register's pages

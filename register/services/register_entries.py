@@ -141,15 +141,26 @@ def entry_of(organisation_id: uuid.UUID) -> RegisterEntry | None:
 
 
 def publish(
-    version: DeclarationVersion, organisation: Organisation, user: User, now: datetime
+    version: DeclarationVersion,
+    organisation: Organisation,
+    user: User | None,
+    now: datetime,
+    *,
+    number: str | None = None,
+    record_activity: bool = True,
 ) -> RegisterEntry:
-    """Make the version the entry's published one (a new entry gets its number) and certify it."""
+    """Make the version the entry's published one (a new entry gets its number) and certify it.
+
+    The legacy import (`register.holders_import`) passes the former register's `number` for a
+    new entry (it has already moved the sequence past it) and records one activity entry for
+    its whole run instead of one per entry (`record_activity=False`).
+    """
     version.published_at = now
     entry = entry_of(organisation.id)
     today = agency_today(now)
     public = dict(version.public_snapshot)
     if entry is None:
-        number = next_registration_number(now)
+        number = number or next_registration_number(now)
         entry = RegisterEntry(
             organisation_id=organisation.id,
             search_rowid=next_search_rowid(),
@@ -178,13 +189,14 @@ def publish(
     db.session.add(history)
     db.session.flush()
     issue_certificate(entry, history, now)
-    activity.record(
-        "register.published",
-        actor=user,
-        object_type="register_entry",
-        object_id=str(entry.id),
-        details={"number": entry.registration_number, "version": version.number},
-    )
+    if record_activity:
+        activity.record(
+            "register.published",
+            actor=user,
+            object_type="register_entry",
+            object_id=str(entry.id),
+            details={"number": entry.registration_number, "version": version.number},
+        )
     return entry
 
 

@@ -43,8 +43,12 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## bench: public search, pages, HTTP and open data at 1.2 M holders, then the review queue (figures
+## beside targets; BENCH_PUBLIC_ARGS="--holders 20000", BENCH_QUEUE_ARGS="--declarations 5000")
 bench: venv
-	@for script in bench/*.py; do [ -e "$$script" ] || continue; echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/crypto.py
+	$(BIN)/python bench/public.py $(BENCH_PUBLIC_ARGS)
+	$(BIN)/python bench/agency_queue.py $(BENCH_QUEUE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

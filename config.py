@@ -36,6 +36,7 @@ class Config:
             "hide_parameters": True,
             "pool_pre_ping": True,
         }
+
         self.SQLALCHEMY_ECHO = False
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.SQLITE_BUSY_TIMEOUT_MS = self.get_int("SQLITE_BUSY_TIMEOUT_MS", 15000)

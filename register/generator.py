@@ -877,16 +877,13 @@ def generate(
     started = time.perf_counter()
     bind = db.session.get_bind()
     prefix = "PDH"
-    sequences = {
-        int(year): int(last)
-        for year, last in db.session.execute(
-            sa.select(RegistrationSequence.year, RegistrationSequence.last_value).where(
-                RegistrationSequence.prefix == prefix
-            )
-        )
-    }
+    sequences = _last_sequences(prefix)
     rowid = int(db.session.scalar(sa.select(sa.func.max(RegisterEntry.search_rowid))) or 0)
     offset = int(db.session.scalar(sa.select(sa.func.count()).select_from(Organisation)) or 0)
+    if bind.dialect.name == "sqlite":
+        # Random UUID keys land all over every index: give SQLite a page cache that holds them
+        # (1 GiB at most, for this connection only), or each insert waits on the disk cache.
+        db.session.execute(sa.text("PRAGMA cache_size = -1048576"))
     prepare_encryption()
     columns, processors = _prepare_tables(bind.dialect)
     _SHARED[:] = [_Shared(Lists.load(), bind.dialect, columns, processors)]
@@ -909,6 +906,7 @@ def generate(
                 if ready[name]:
                     _write(table, columns[name], ready[name])
                     result.rows += len(ready[name])
+            _save_sequences(prefix, _after(sequences, plan.first + plan.size - offset))
             db.session.commit()
             result.holders += plan.size
             result.numbers.extend(numbers)
@@ -917,14 +915,41 @@ def generate(
     finally:
         if pool is not None:
             pool.terminate()
-    last = dict(sequences)
-    for local in range(holders):
-        year = YEARS[local % len(YEARS)]
-        last[year] = max(last.get(year, 0), sequences.get(year, 0) + local // len(YEARS) + 1)
-    _save_sequences(prefix, last)
-    db.session.commit()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _after(base: dict[int, int], done: int) -> dict[int, int]:
+    """The last sequence of each year once `done` holders of this run are written."""
+    last = dict(base)
+    for position, year in enumerate(YEARS):
+        made = (done - position + len(YEARS) - 1) // len(YEARS) if done > position else 0
+        last[year] = base.get(year, 0) + made
+    return last
+
+
+def _last_sequences(prefix: str) -> dict[int, int]:
+    """The last sequence used in each year: the stored one, or the highest number written
+    (a run stopped half-way has written numbers; it saves the sequence with each batch)."""
+    last = {
+        int(year): int(value)
+        for year, value in db.session.execute(
+            sa.select(RegistrationSequence.year, RegistrationSequence.last_value).where(
+                RegistrationSequence.prefix == prefix
+            )
+        )
+    }
+    number = RegisterEntry.registration_number
+    year_part = sa.func.substr(number, len(prefix) + 2, 4)
+    sequence_part = sa.cast(sa.func.substr(number, len(prefix) + 7), sa.Integer)
+    for year, value in db.session.execute(
+        sa.select(year_part, sa.func.max(sequence_part))
+        .where(number.like(f"{prefix}-____-______"))
+        .group_by(year_part)
+    ):
+        if str(year).isdigit():
+            last[int(year)] = max(last.get(int(year), 0), int(value or 0))
+    return last
 
 
 def _save_sequences(prefix: str, sequences: dict[int, int]) -> None:

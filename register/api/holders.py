@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from register.api import blueprint
@@ -44,6 +45,15 @@ def bad_parameter(error: registry.BadParameter) -> Response:
     return response
 
 
+def holder_url(number: str) -> str:
+    """The entry's API address; the prefix is built once per request (lists and open data
+    write hundreds of thousands of them, and url_for costs more than the rest of a row)."""
+    prefix = g.get("holder_url_prefix")
+    if prefix is None:
+        prefix = g.holder_url_prefix = url_for("api.holders", _external=True) + "/"
+    return f"{prefix}{quote(number, safe='')}"
+
+
 def summary(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
     """What a list gives of an entry."""
     return {
@@ -63,7 +73,7 @@ def summary(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
         "updated_on": entry.updated_on.isoformat(),
         "cross_border": entry.cross_border,
         "special_categories": entry.special_categories,
-        "url": url_for("api.holder", number=entry.registration_number, _external=True),
+        "url": holder_url(entry.registration_number),
     }
 
 
@@ -117,9 +127,7 @@ def entry_json(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
                 (snapshot.get("arrays") or {}).items(), key=lambda item: str(item[1].get("name"))
             )
         ],
-        "versions_url": url_for(
-            "api.holder_versions", number=entry.registration_number, _external=True
-        ),
+        "versions_url": holder_url(entry.registration_number) + "/versions",
     }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 from babel import Locale
 from flask_babel import get_locale
@@ -24,14 +29,71 @@ def current_language() -> str:
     return language if language in LANGUAGES else "ru"
 
 
-def items(list_code: ReferenceList | str, *, include_retired: bool = False) -> list[ReferenceItem]:
-    """The items of one list in their order."""
-    statement = sa.select(ReferenceItem).where(ReferenceItem.list_code == str(list_code))
-    if not include_retired:
-        statement = statement.where(ReferenceItem.retired_at.is_(None))
-    return list(
-        db.session.scalars(statement.order_by(ReferenceItem.sort_order, ReferenceItem.code))
+@dataclass(frozen=True)
+class Item:
+    """A reference item as pages read it (a copy: shared between requests, never changed)."""
+
+    id: uuid.UUID
+    list_code: str
+    code: str
+    label_ky: str
+    label_ru: str
+    label_en: str
+    sort_order: int
+    is_special_category: bool
+    valid_for_special_categories: bool
+    lower_bound: int | None
+    upper_bound: int | None
+    retired_at: datetime | None
+
+    @property
+    def is_retired(self) -> bool:
+        """Retired items are kept for old records but not offered in forms."""
+        return self.retired_at is not None
+
+    def label(self, language: str) -> str:
+        """The label in `language` (ky, ru or en), falling back to Russian, then the code."""
+        value = getattr(self, f"label_{language}", None) or self.label_ru or self.code
+        return str(value)
+
+
+_CACHE: dict[str, Any] = {}
+_FIELDS = tuple(field.name for field in fields(Item))
+
+
+def all_items() -> list[Item]:
+    """Every item of every list, in list order; read once and kept until the lists change.
+
+    Public pages label codes on every request; loading some 300 rows each time cost more than
+    the search itself. One aggregate query (how many rows, when last changed) tells whether
+    the copy is still current, so an edit by an admin is seen at once.
+    """
+    stamp = tuple(
+        db.session.execute(
+            sa.select(sa.func.count(), sa.func.max(ReferenceItem.updated_at)).select_from(
+                ReferenceItem
+            )
+        ).one()
     )
+    if _CACHE.get("stamp") != stamp:
+        rows = db.session.execute(
+            sa.select(*(getattr(ReferenceItem, name) for name in _FIELDS)).order_by(
+                ReferenceItem.list_code, ReferenceItem.sort_order, ReferenceItem.code
+            )
+        ).all()
+        _CACHE["items"] = [Item(*row) for row in rows]
+        _CACHE["stamp"] = stamp
+    return list(_CACHE["items"])
+
+
+def items(list_code: ReferenceList | str, *, include_retired: bool = False) -> list[Item]:
+    """The items of one list in their order."""
+    wanted = str(list_code)
+    return [
+        item
+        for item in all_items()
+        if item.list_code == wanted and (include_retired or item.retired_at is None)
+    ]
 
 
 def choices(list_code: ReferenceList | str) -> list[tuple[str, str]]:
@@ -44,11 +106,8 @@ def label(list_code: ReferenceList | str, code: str | None) -> str:
     """The label of a code in the current language (retired items too); the code if unknown."""
     if not code:
         return ""
-    item = db.session.scalar(
-        sa.select(ReferenceItem).where(
-            ReferenceItem.list_code == str(list_code), ReferenceItem.code == code
-        )
-    )
+    wanted = str(list_code)
+    item = next((i for i in all_items() if i.list_code == wanted and i.code == code), None)
     return item.label(current_language()) if item is not None else code
 
 

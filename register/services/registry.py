@@ -24,9 +24,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from register.extensions import db
-from register.models import EntryStatus, ReferenceItem, ReferenceList, RegisterEntry
+from register.models import EntryStatus, ReferenceList, RegisterEntry
 from register.models import RegisterEntryVersion as EntryVersion
 from register.search_text import normalise
+from register.services import reference
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -119,11 +120,7 @@ class Page:
 
 
 def _codes(list_code: ReferenceList) -> set[str]:
-    return set(
-        db.session.scalars(
-            sa.select(ReferenceItem.code).where(ReferenceItem.list_code == str(list_code))
-        )
-    )
+    return {item.code for item in reference.items(list_code, include_retired=True)}
 
 
 def parse_filters(args: Mapping[str, str]) -> Filters:
@@ -237,7 +234,10 @@ def search(
     if conditions is None:
         return Page([], None, None, 0 if count else None, filters)
     key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
-    statement = sa.select(RegisterEntry).where(*conditions)
+    # A list shows no snapshot: leave the largest column unread.
+    statement = sa.select(RegisterEntry).where(*conditions).options(
+        sa.orm.defer(RegisterEntry.public_snapshot), sa.orm.defer(RegisterEntry.search_text)
+    )
     if before is not None:
         statement = statement.where(key < sa.tuple_(before.sort_name, before.number)).order_by(
             RegisterEntry.sort_name.desc(), RegisterEntry.registration_number.desc()

@@ -48,20 +48,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from babel import Locale
 from flask_babel import format_date, ngettext
 from flask_babel import lazy_gettext as _l
 
-from register.extensions import db
 from register.models import (
     DeclarationVersion,
     Organisation,
     PersonalDataArray,
     PersonKind,
-    ReferenceItem,
 )
-from register.services.reference import current_language
+from register.services.reference import all_items, current_language
 
 Snapshot = dict[str, Any]
 
@@ -302,8 +299,7 @@ class Labels:
 
     def __init__(self) -> None:
         self.language = current_language()
-        items = db.session.scalars(sa.select(ReferenceItem))
-        self._items = {(item.list_code, item.code): item for item in items}
+        self._items = {(item.list_code, item.code): item for item in all_items()}
         self._territories = Locale.parse(self.language).territories
 
     def code(self, list_code: str, code: str) -> str:

@@ -235,8 +235,12 @@ def search(
         return Page([], None, None, 0 if count else None, filters)
     key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
     # A list shows no snapshot: leave the largest column unread.
-    statement = sa.select(RegisterEntry).where(*conditions).options(
-        sa.orm.defer(RegisterEntry.public_snapshot), sa.orm.defer(RegisterEntry.search_text)
+    statement = (
+        sa.select(RegisterEntry)
+        .where(*conditions)
+        .options(
+            sa.orm.defer(RegisterEntry.public_snapshot), sa.orm.defer(RegisterEntry.search_text)
+        )
     )
     if before is not None:
         statement = statement.where(key < sa.tuple_(before.sort_name, before.number)).order_by(

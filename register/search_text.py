@@ -44,11 +44,18 @@ def normalise(text: str | None) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
+WORD = re.compile(r"[^\W_]+")  # letters and digits: the words of a name, and of a query
+
+
+def words(text: str | None) -> list[str]:
+    """The normalised words of a text, split as the full-text index splits them."""
+    return WORD.findall(normalise(text))
+
+
 def search_text(*parts: str | None) -> str:
-    """The normalised words of every part, once each, in order."""
+    """The normalised words of every part, once each, in order, separated by single spaces."""
     seen: dict[str, None] = {}
     for part in parts:
-        for word in normalise(part).split(" "):
-            if word:
-                seen.setdefault(word, None)
+        for word in words(part):
+            seen.setdefault(word, None)
     return " ".join(seen)

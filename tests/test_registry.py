@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from register.database import utcnow
 from register.extensions import db
 from register.models import EntryStatus, PersonKind, RegisterEntry, Role
+from register.search_text import normalise
 from register.services import declarations, register_entries, registry, review
 from tests.factories import (
     ArrayFactory,
@@ -116,7 +117,7 @@ def test_search_finds_kyrgyz_names_with_or_without_kyrgyz_letters_in_any_case(cl
         == names(client, "мед")
         == sorted(
             [ozgon, "Общество «Медицинский центр „Ден-Соолук“»"],
-            key=lambda name: registry.normalise(name),
+            key=lambda name: normalise(name),
         )
     )
     assert names(client, "ала тоо") == ["Ала-Тоо Софт"]
@@ -480,3 +481,21 @@ def test_no_confidential_value_in_any_public_answer(client):
     for answer in answers:
         for value in confidential:
             assert value not in answer, value
+
+
+def test_a_common_word_walks_the_sort_index_and_finds_the_same(client, monkeypatch):
+    """On SQLite a word with many matches is tested row by row along the sort index; the
+    results and their order must be those of the full-text index."""
+    for index in range(9):
+        published(f"Общество «Альянс {index}» и Ко", region="KG-O" if index % 2 else "KG-GB")
+    published("Ала-Тоо Альянс-Сервис")
+    published("Ак-Суу №5 мектеби")
+    queries = ["альянс", "АЛЬ", "общество альянс", "ко", "ала тоо", "5", "мектеби", "№5", "xyz"]
+    expected = {query: walk_api(client, 3, q=query) for query in queries}
+    filtered = walk_api(client, 2, q="альянс", region="KG-O")
+    monkeypatch.setattr(registry, "COMMON", 1)  # every word is "common" now
+    for query in queries:
+        assert walk_api(client, 3, q=query) == expected[query], query
+    assert walk_api(client, 2, q="альянс", region="KG-O") == filtered
+    assert len(expected["альянс"]) == 10 and len(filtered) == 4
+    assert expected["xyz"] == []

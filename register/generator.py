@@ -915,8 +915,17 @@ def generate(
     finally:
         if pool is not None:
             pool.terminate()
+    analyse()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def analyse() -> None:
+    """Refresh the query planner's statistics after a bulk load (bounded work on SQLite)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(sa.text("PRAGMA analysis_limit = 1000"))
+    db.session.execute(sa.text("ANALYZE"))
+    db.session.commit()
 
 
 def _after(base: dict[int, int], done: int) -> dict[int, int]:

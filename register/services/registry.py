@@ -35,7 +35,7 @@ MAX_QUERY = 200  # characters of a query that are read; more is a 400 in the API
 MAX_WORDS = 12
 MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
-COMMON = 5_000  # SQLite: more FTS matches than this, and the sort index is walked instead
+COMMON = 5_000  # more full-text matches than this, and the sort index is walked instead
 _NUMBER = re.compile(r"^[A-Za-z]{1,20}-\d{4}-\d{1,9}$")
 _TIN = re.compile(r"^\d{14}$")
 BOOLEANS = {"true": True, "false": False}
@@ -186,24 +186,28 @@ def _text_condition(q: str) -> sa.ColumnElement[bool] | None:
         return None
     if db.session.get_bind().dialect.name == "postgresql":
         terms = " & ".join(f"'{word}':*" if len(word) >= 3 else f"'{word}'" for word in words)
-        return sa.func.to_tsvector("simple", RegisterEntry.search_text).op("@@")(
+        indexed = sa.func.to_tsvector("simple", RegisterEntry.search_text).op("@@")(
             sa.func.to_tsquery("simple", terms)
         )
-    match = " ".join(f'"{word}"*' if len(word) >= 3 else f'"{word}"' for word in words)
-    matching: sa.Select[Any] = (
-        sa.select(sa.literal_column("rowid"))
-        .select_from(sa.table("register_entries_fts"))
-        .where(sa.literal_column("register_entries_fts").op("MATCH")(match))
-    )
-    # SQLite fetches every FTS match and sorts them: right for rare words, slow for a word
-    # in a third of all names. When the FTS index has more than COMMON matches, walk the
-    # (sort name, number) index instead and test each row's words: the first page is then
-    # found after a few hundred rows. Both give the same rows in the same order.
+        probe: sa.Select[Any] = sa.select(RegisterEntry.id).where(indexed)
+    else:
+        match = " ".join(f'"{word}"*' if len(word) >= 3 else f'"{word}"' for word in words)
+        matching: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(sa.table("register_entries_fts"))
+            .where(sa.literal_column("register_entries_fts").op("MATCH")(match))
+        )
+        indexed = RegisterEntry.search_rowid.in_(matching)
+        probe = matching
+    # The full-text index fetches every match, and the page then sorts them by name: right
+    # for rare words, seconds for a word in a third of all names. When the index holds more
+    # than COMMON matches, walk the (sort name, number) index instead and test each row's
+    # words: the first page is then found after a few hundred rows. Same rows, same order.
     common = db.session.scalar(
-        sa.select(sa.func.count()).select_from(matching.limit(COMMON).subquery())
+        sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
     )
     if int(common or 0) < COMMON:
-        return RegisterEntry.search_rowid.in_(matching)
+        return indexed
     padded = sa.literal(" ") + RegisterEntry.search_text + sa.literal(" ")
     return sa.and_(
         *(

@@ -584,3 +584,16 @@ def test_the_prefix_is_configurable(make_app, db):
         assert register_entries.next_registration_number(
             datetime(2032, 6, 1, tzinfo=UTC)
         ).startswith("KGZ-2032-")
+
+
+def test_the_review_page_has_one_decision_form_and_a_plain_title(client, auth):
+    declaration = submitted()
+    as_staff(auth, Role.SUPERVISOR)
+    page = text(client.get(page_url(declaration)))
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<" not in title[len("<title>") :] and declaration.organisation.legal_name in title
+    assert page.count('id="decide"') == 0  # nobody claimed it: no decision yet
+    claim(client, declaration)
+    page = text(client.get(page_url(declaration)))
+    assert page.count('id="decide"') == 1 and page.count('name="grounds"') == 1
+    assert page.index('id="decide"') > page.index("The declaration</h2>")  # after reading

@@ -135,7 +135,12 @@ def queue(filters: QueueFilters, user: User, page: int = 1) -> QueuePage:
         .join(Organisation, Organisation.id == Declaration.organisation_id)
         .where(*conditions)
     )
-    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(base.subquery())) or 0)
+    # Counting needs the organisations only to filter by region or sector (every declaration
+    # has its organisation): without them the count reads one index of declarations.
+    counted = (
+        base if filters.region or filters.sector else sa.select(Declaration.id).where(*conditions)
+    )
+    total = int(db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery())) or 0)
     pages = max(math.ceil(total / PAGE_SIZE), 1)
     page = min(max(page, 1), pages)
     order = Declaration.created_at.desc() if filters.newest_first else Declaration.created_at

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import enum
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator, Uuid, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
 
@@ -179,3 +180,17 @@ def include_in_migrations(name: str | None, type_: str, parent_names: Any) -> bo
     if type_ == "table" and name and name.startswith(SEARCH_OBJECTS_PREFIX):
         return False
     return not (type_ == "index" and name == SEARCH_INDEX)
+
+
+def string_enum(enum_class: type[enum.Enum], length: int = 20) -> Enum:
+    """An enum column stored as its members' values in a VARCHAR, checked on assignment.
+
+    No native database enum: adding a member then needs no migration of a type.
+    """
+    return Enum(
+        enum_class,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [str(member.value) for member in members],
+        validate_strings=True,
+    )

@@ -196,14 +196,18 @@ def init_app(app: Flask) -> None:
         return error_response(500, incident_id=incident_id)
 
 
-def problem(status: int, detail: str) -> Response:
-    """A problem+json response for API views that refuse a request themselves."""
+def problem(status: int, detail: str, **extensions: Any) -> Response:
+    """A problem+json response for API views that refuse a request themselves.
+
+    `extensions` are RFC 9457 extension members (e.g. `invalid-params` given as a dict key).
+    """
     response = jsonify(
         {
             "type": "about:blank",
             "title": str(TITLES.get(status, "")),
             "status": status,
             "detail": detail,
+            **extensions,
         }
     )
     response.status_code = status

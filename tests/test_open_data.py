@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from register import open_data
-from register.database import utcnow
 from register.extensions import db
 from register.models import (
     INDIVIDUAL_ENTREPRENEUR,
@@ -30,77 +29,14 @@ from register.models import (
 from register.services import declarations, register_entries, review
 from tests.factories import (
     ArrayFactory,
-    DeclarationVersionFactory,
     DocumentFactory,
     MembershipFactory,
-    OrganisationFactory,
     PersonFactory,
     StaffFactory,
 )
+from tests.support.registry import array, published
 
 FILES = ("holders.csv", "arrays.csv", "holders.jsonl", "manifest.json")
-_counter = itertools.count(1)
-
-
-def array(name: str = "Personnel files", **values: Any) -> dict[str, Any]:
-    """A public array as a snapshot holds it (as in tests/test_registry.py)."""
-    base = {
-        "name": name,
-        "purpose_codes": ["hr_employment"],
-        "legal_basis_codes": ["contract"],
-        "data_item_codes": ["full_name"],
-        "special_categories": False,
-        "subject_category_codes": ["employees"],
-        "subject_bucket_code": "up_to_1000",
-        "source_codes": ["subject_directly"],
-        "recipient_category_codes": [],
-        "cross_border_countries": [],
-        "retention": {"value": 5, "unit": "years"},
-        "storage_country": "KG",
-    }
-    base.update(values)
-    return base
-
-
-def published(
-    legal_name: str,
-    short_name: str | None = None,
-    *,
-    arrays: list[dict[str, Any]] | None = None,
-    status: EntryStatus = EntryStatus.REGISTERED,
-) -> Any:
-    """An organisation published straight into the register (as in tests/test_registry.py)."""
-    number = next(_counter)
-    tin = f"5{number:013d}"  # apart from the factories' TINs
-    organisation = OrganisationFactory(
-        legal_name=legal_name, short_name=short_name, tin=tin, public_tin=tin
-    )
-    snapshot = {
-        "organisation": {
-            "legal_name": legal_name,
-            "short_name": short_name,
-            "tin": tin,
-            "legal_form_code": "llc",
-            "sector_code": "it",
-            "region_code": "KG-GB",
-            "legal_address": "Chüy avenue 1, Bishkek",
-            "phone": "+996 312 000 000",
-        },
-        "people": {},
-        "arrays": {
-            f"a{number}-{index}": values for index, values in enumerate(arrays or [array()])
-        },
-    }
-    version = DeclarationVersionFactory(
-        declaration__organisation=organisation, public_snapshot=snapshot, number=1
-    )
-    staff = StaffFactory(role=Role.SUPERVISOR)
-    entry = register_entries.publish(version, organisation, staff, utcnow())
-    if status is not EntryStatus.REGISTERED:
-        action = "suspend" if status is EntryStatus.SUSPENDED else "strike_off"
-        register_entries.change_status(entry, action, staff, "Grounds")
-    db.session.flush()
-    return entry
 
 
 def approved(

@@ -5,7 +5,6 @@ entry pages with their history, the JSON API, and never a confidential value.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
@@ -21,77 +20,10 @@ from tests.factories import (
     DeclarationVersionFactory,
     DocumentFactory,
     MembershipFactory,
-    OrganisationFactory,
     PersonFactory,
     StaffFactory,
 )
-
-_counter = itertools.count(1)
-
-
-def array(name: str = "Personnel files", **values: Any) -> dict[str, Any]:
-    base = {
-        "name": name,
-        "purpose_codes": ["hr_employment"],
-        "legal_basis_codes": ["contract"],
-        "data_item_codes": ["full_name"],
-        "special_categories": False,
-        "subject_category_codes": ["employees"],
-        "subject_bucket_code": "up_to_1000",
-        "source_codes": ["subject_directly"],
-        "recipient_category_codes": [],
-        "cross_border_countries": [],
-        "retention": {"value": 5, "unit": "years"},
-        "storage_country": "KG",
-    }
-    base.update(values)
-    return base
-
-
-def published(
-    legal_name: str,
-    short_name: str | None = None,
-    *,
-    region: str = "KG-GB",
-    sector: str = "it",
-    arrays: list[dict[str, Any]] | None = None,
-    status: EntryStatus = EntryStatus.REGISTERED,
-) -> RegisterEntry:
-    """An organisation published straight into the register (no review steps)."""
-    number = next(_counter)
-    organisation = OrganisationFactory(
-        legal_name=legal_name,
-        short_name=short_name,
-        region_code=region,
-        sector_code=sector,
-        tin=f"0{number:013d}",
-        public_tin=f"0{number:013d}",
-    )
-    snapshot = {
-        "organisation": {
-            "legal_name": legal_name,
-            "short_name": short_name,
-            "tin": organisation.public_tin,
-            "legal_form_code": "llc",
-            "sector_code": sector,
-            "region_code": region,
-            "legal_address": "Chüy avenue 1, Bishkek",
-        },
-        "people": {},
-        "arrays": {
-            f"a{number}-{index}": values for index, values in enumerate(arrays or [array()])
-        },
-    }
-    version = DeclarationVersionFactory(
-        declaration__organisation=organisation, public_snapshot=snapshot, number=1
-    )
-    staff = StaffFactory(role=Role.SUPERVISOR)
-    entry = register_entries.publish(version, organisation, staff, utcnow())
-    if status is not EntryStatus.REGISTERED:
-        action = "suspend" if status is EntryStatus.SUSPENDED else "strike_off"
-        register_entries.change_status(entry, action, staff, "Grounds")
-    db.session.flush()
-    return entry
+from tests.support.registry import array, published
 
 
 def names(client: Any, query: str = "", **args: Any) -> list[str]:

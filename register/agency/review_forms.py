@@ -39,6 +39,40 @@ DECISIONS = {
 }
 
 
+class RequiredMark:
+    """Marks a field required on the page; the form's `validate` says when it is missing."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        """Nothing to check here."""
+
+
+def grounds_field(label: Any) -> TextAreaField:
+    """The grounds of a decision: required (checked by the form, which knows when), bounded."""
+    return TextAreaField(
+        label,
+        validators=[
+            RequiredMark(),
+            Optional(),
+            MaxLength(GROUNDS_LIMIT, _l("The grounds must be 4,000 characters or fewer")),
+        ],
+        filters=[clean_text],
+    )
+
+
+def article_field() -> StringField:
+    """The article of the law a decision rests on."""
+    return StringField(
+        _l("Article of the law"),
+        validators=[
+            Optional(),
+            MaxLength(ARTICLE_LIMIT, _l("The article must be 100 characters or fewer")),
+        ],
+        filters=[clean_text],
+    )
+
+
 class LockedForm(FlaskForm):
     """A form that says which version of the declaration its page showed."""
 
@@ -89,28 +123,13 @@ class DecisionForm(LockedForm):
     """A reasoned decision: approve, ask for changes (comments per field), refuse, sign off."""
 
     decision = RadioField(_l("What do you decide?"), choices=[], validate_choice=False)
-    grounds = TextAreaField(
-        _l("Grounds for the decision"),
-        validators=[
-            Optional(),
-            MaxLength(GROUNDS_LIMIT, _l("The grounds must be 4,000 characters or fewer")),
-        ],
-        filters=[clean_text],
-    )
-    article = StringField(
-        _l("Article of the law"),
-        validators=[
-            Optional(),
-            MaxLength(ARTICLE_LIMIT, _l("The article must be 100 characters or fewer")),
-        ],
-        filters=[clean_text],
-    )
+    grounds = grounds_field(_l("Grounds for the decision"))
+    article = article_field()
     comments = FieldList(FormField(CommentForm), min_entries=COMMENT_ROWS, max_entries=20)
 
     def set_choices(self, decisions: list[str], paths: list[tuple[str, str]]) -> None:
         """The decisions open to this user now, and the fields a comment can be attached to."""
         self.decision.choices = [(code, str(DECISIONS[code])) for code in decisions]
-        self.grounds.flags.required = True
         for number, entry in enumerate(self.comments, start=1):
             row = entry.form
             row.path.choices = [("", str(_l("Choose a field or an array"))), *paths]
@@ -197,26 +216,8 @@ class EntryStatusForm(FlaskForm):
     """A supervisor suspends, reinstates or strikes off an entry, with grounds."""
 
     action = RadioField(_l("Action"), choices=[], validate_choice=False)
-    grounds = TextAreaField(
-        _l("Grounds"),
-        validators=[
-            Optional(),
-            MaxLength(GROUNDS_LIMIT, _l("The grounds must be 4,000 characters or fewer")),
-        ],
-        filters=[clean_text],
-    )
-    article = StringField(
-        _l("Article of the law"),
-        validators=[
-            Optional(),
-            MaxLength(ARTICLE_LIMIT, _l("The article must be 100 characters or fewer")),
-        ],
-        filters=[clean_text],
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.grounds.flags.required = True
+    grounds = grounds_field(_l("Grounds"))
+    article = article_field()
 
     def validate(self, extra_validators: Any = None) -> bool:
         """An offered action, with grounds."""

@@ -38,11 +38,8 @@ ENTRY_MAX_AGE = 300
 
 def bad_parameter(error: registry.BadParameter) -> Response:
     """400 problem+json naming the parameter (RFC 9457 `invalid-params`)."""
-    response = problem(400, error.message)
-    body = response.get_json()
-    body["invalid-params"] = [{"name": error.name, "reason": error.message}]
-    response.set_data(jsonify(body).get_data())
-    return response
+    invalid = [{"name": error.name, "reason": error.message}]
+    return problem(400, error.message, **{"invalid-params": invalid})
 
 
 def holder_url(number: str) -> str:

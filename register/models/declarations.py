@@ -20,24 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from register.crypto.fields import Encrypted
-from register.database import TimestampMixin, utcnow
+from register.database import TimestampMixin, string_enum, utcnow
 from register.extensions import Model
 from register.models.organisations import Organisation
 from register.models.users import User
-
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_class]
-
-
-def _enum(enum_class: type[enum.Enum], length: int = 24) -> sa.Enum:
-    return sa.Enum(
-        enum_class,
-        native_enum=False,
-        length=length,
-        values_callable=_values,
-        validate_strings=True,
-    )
 
 
 class ProcessingMode(enum.StrEnum):
@@ -75,7 +61,7 @@ class PersonalDataArray(TimestampMixin, Model):
     legal_basis_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     collection_methods: Mapped[str | None] = mapped_column(sa.Text, default=None)
     processing_mode: Mapped[ProcessingMode | None] = mapped_column(
-        _enum(ProcessingMode), default=None
+        string_enum(ProcessingMode, 24), default=None
     )
     data_item_codes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     data_item_other: Mapped[str | None] = mapped_column(sa.String(500), default=None)
@@ -86,7 +72,9 @@ class PersonalDataArray(TimestampMixin, Model):
     storage_form_code: Mapped[str | None] = mapped_column(sa.String(40), default=None)
     # Retention: a positive duration (value + unit) or a named condition, not both.
     retention_value: Mapped[int | None] = mapped_column(default=None)
-    retention_unit: Mapped[RetentionUnit | None] = mapped_column(_enum(RetentionUnit), default=None)
+    retention_unit: Mapped[RetentionUnit | None] = mapped_column(
+        string_enum(RetentionUnit, 24), default=None
+    )
     retention_condition: Mapped[str | None] = mapped_column(sa.String(500), default=None)
     storage_country: Mapped[str | None] = mapped_column(sa.String(2), default=None)
     storage_location_details = Encrypted()
@@ -149,9 +137,9 @@ class Declaration(TimestampMixin, Model):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE")
     )
-    kind: Mapped[DeclarationKind] = mapped_column(_enum(DeclarationKind))
+    kind: Mapped[DeclarationKind] = mapped_column(string_enum(DeclarationKind, 24))
     status: Mapped[DeclarationStatus] = mapped_column(
-        _enum(DeclarationStatus), default=DeclarationStatus.DRAFT
+        string_enum(DeclarationStatus, 24), default=DeclarationStatus.DRAFT
     )
     # Optimistic concurrency: every change of state raises it; a stale form is refused.
     lock_version: Mapped[int] = mapped_column(default=1, server_default="1")

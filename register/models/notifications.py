@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from register.crypto.fields import Encrypted
-from register.database import utcnow
+from register.database import string_enum, utcnow
 from register.extensions import Model
 from register.models.users import User
 
@@ -27,10 +27,6 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS
     NOT_EMAILED = "not_emailed"  # inbox only
-
-
-def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_class]
 
 
 class Notification(Model):
@@ -58,13 +54,7 @@ class Notification(Model):
     sensitive: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     delivery_status: Mapped[DeliveryStatus] = mapped_column(
-        sa.Enum(
-            DeliveryStatus,
-            native_enum=False,
-            length=20,
-            values_callable=_enum_values,
-            validate_strings=True,
-        ),
+        string_enum(DeliveryStatus),
         default=DeliveryStatus.PENDING,
     )
     attempts: Mapped[int] = mapped_column(default=0)

@@ -16,22 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from register.crypto.fields import BlindIndex, Encrypted, EncryptedBytes
-from register.database import TimestampMixin, utcnow
+from register.database import TimestampMixin, string_enum, utcnow
 from register.extensions import Model
 from register.models.users import User
 from register.search_text import search_text
 
 INDIVIDUAL_ENTREPRENEUR = "individual_entrepreneur"  # the legal-form code whose TIN is a PIN
-
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_class]
-
-
-def _enum(enum_class: type[enum.Enum]) -> sa.Enum:
-    return sa.Enum(
-        enum_class, native_enum=False, length=20, values_callable=_values, validate_strings=True
-    )
 
 
 class OrganisationStatus(enum.StrEnum):
@@ -55,10 +45,10 @@ class Organisation(TimestampMixin, Model):
     __tablename__ = "organisations"
 
     status: Mapped[OrganisationStatus] = mapped_column(
-        _enum(OrganisationStatus), default=OrganisationStatus.UNVERIFIED
+        string_enum(OrganisationStatus), default=OrganisationStatus.UNVERIFIED
     )
     origin: Mapped[OrganisationOrigin] = mapped_column(
-        _enum(OrganisationOrigin), default=OrganisationOrigin.ONLINE
+        string_enum(OrganisationOrigin), default=OrganisationOrigin.ONLINE
     )
     legal_name: Mapped[str] = mapped_column(sa.String(500))
     short_name: Mapped[str | None] = mapped_column(sa.String(200), default=None)
@@ -130,7 +120,7 @@ class Person(TimestampMixin, Model):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE")
     )
-    kind: Mapped[PersonKind] = mapped_column(_enum(PersonKind))
+    kind: Mapped[PersonKind] = mapped_column(string_enum(PersonKind))
     full_name = Encrypted(nullable=False)
     position = Encrypted()
     # PIN (responsible person only), blind index of 2 bytes = 16 bits. CipherSweet's rule asks
@@ -168,7 +158,7 @@ class Membership(Model):
     user_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(string_enum(MemberRole), default=MemberRole.MEMBER)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="memberships")
@@ -184,7 +174,7 @@ class Invitation(Model):
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
     email = Encrypted(nullable=False)
-    role: Mapped[MemberRole] = mapped_column(_enum(MemberRole), default=MemberRole.MEMBER)
+    role: Mapped[MemberRole] = mapped_column(string_enum(MemberRole), default=MemberRole.MEMBER)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"), default=None
     )
@@ -231,9 +221,11 @@ class AccessRequest(Model):
     requester_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    addressed_to: Mapped[AccessRequestAddressee] = mapped_column(_enum(AccessRequestAddressee))
+    addressed_to: Mapped[AccessRequestAddressee] = mapped_column(
+        string_enum(AccessRequestAddressee)
+    )
     status: Mapped[AccessRequestStatus] = mapped_column(
-        _enum(AccessRequestStatus), default=AccessRequestStatus.PENDING, index=True
+        string_enum(AccessRequestStatus), default=AccessRequestStatus.PENDING, index=True
     )
     message = Encrypted()  # free text from the requester: may hold personal data
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -262,7 +254,9 @@ class Document(Model):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[DocumentKind] = mapped_column(_enum(DocumentKind), default=DocumentKind.AUTHORITY)
+    kind: Mapped[DocumentKind] = mapped_column(
+        string_enum(DocumentKind), default=DocumentKind.AUTHORITY
+    )
     # Set for documents attached to a declaration; None for the organisation's own.
     declaration_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("declarations.id", ondelete="CASCADE"), default=None, index=True

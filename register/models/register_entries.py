@@ -20,12 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from register.crypto.fields import Encrypted
-from register.database import TimestampMixin, utcnow
+from register.database import TimestampMixin, string_enum, utcnow
 from register.extensions import Model
-
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_class]
 
 
 class EntryStatus(enum.StrEnum):
@@ -36,9 +32,7 @@ class EntryStatus(enum.StrEnum):
     STRUCK_OFF = "struck_off"
 
 
-_status_type = sa.Enum(
-    EntryStatus, native_enum=False, length=20, values_callable=_values, validate_strings=True
-)
+_status_type = string_enum(EntryStatus)
 
 
 class RegisterEntry(TimestampMixin, Model):

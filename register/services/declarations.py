@@ -273,9 +273,9 @@ def _freeze(
     return version
 
 
-def _tell_members(
-    organisation: Organisation, declaration: Declaration, kind: str, subject: Any, body: Any
-) -> None:
+def _tell_members(declaration: Declaration, kind: str, subject: Any, body: Any) -> None:
+    """Tell every user acting for the declaration's organisation, linking to the declaration."""
+    organisation = declaration.organisation
     link = local_link(
         "holder.declaration",
         organisation_id=str(organisation.id),
@@ -375,7 +375,6 @@ def submit(organisation: Organisation, user: User, *, on_paper: bool = False) ->
         },
     )
     _tell_members(
-        organisation,
         declaration,
         action,
         _l("Declaration submitted: %(organisation)s", organisation=organisation.legal_name),
@@ -421,7 +420,6 @@ def withdraw(
         details={"organisation": str(organisation.id)},
     )
     _tell_members(
-        organisation,
         declaration,
         "declaration.withdrawn",
         _l("Declaration withdrawn: %(organisation)s", organisation=organisation.legal_name),
@@ -480,7 +478,6 @@ def start_termination(organisation: Organisation, user: User, reason: str) -> De
         details={"organisation": str(organisation.id), "version": version.number},
     )
     _tell_members(
-        organisation,
         declaration,
         "declaration.termination_submitted",
         _l("Termination notice submitted: %(organisation)s", organisation=organisation.legal_name),

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from babel import Locale
+from flask import has_request_context, request
 from flask_babel import get_locale
 
 from register.extensions import db
@@ -58,6 +59,7 @@ class Item:
 
 
 _CACHE: dict[str, Any] = {}
+_MEMO = "register.reference_items"
 _FIELDS = tuple(field.name for field in fields(Item))
 
 
@@ -68,6 +70,11 @@ def all_items() -> list[Item]:
     the search itself. One aggregate query (how many rows, when last changed) tells whether
     the copy is still current, so an edit by an admin is seen at once.
     """
+    # Checked once per request (a page labels many codes); kept in the request's own environ,
+    # not in `g`, which an app context shared by several requests would carry over.
+    memo = request.environ if has_request_context() else {}
+    if _MEMO in memo:
+        return list(memo[_MEMO])
     stamp = tuple(
         db.session.execute(
             sa.select(sa.func.count(), sa.func.max(ReferenceItem.updated_at)).select_from(
@@ -83,6 +90,7 @@ def all_items() -> list[Item]:
         ).all()
         _CACHE["items"] = [Item(*row) for row in rows]
         _CACHE["stamp"] = stamp
+    memo[_MEMO] = _CACHE["items"]
     return list(_CACHE["items"])
 
 

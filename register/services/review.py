@@ -45,6 +45,7 @@ from register.models import (
 )
 from register.services import activity, register_entries, snapshots
 from register.services.declarations import (
+    STATUS_LABELS,
     DeclarationError,
     _move,
     _tell_members,
@@ -89,11 +90,19 @@ class QueueRow:
     """One declaration in the queue."""
 
     declaration: Declaration
-    organisation: Organisation
     assignee: User | None
     age_days: int
-    due_at: datetime | None
     days_left: int | None  # None while the clock is stopped
+
+    @property
+    def organisation(self) -> Organisation:
+        """The declaring organisation (loaded with the row)."""
+        return self.declaration.organisation
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The review deadline, None while the clock is stopped."""
+        return self.declaration.due_at
 
     @property
     def overdue(self) -> bool:
@@ -161,10 +170,8 @@ def queue(filters: QueueFilters, user: User, page: int = 1) -> QueuePage:
     rows = [
         QueueRow(
             declaration=declaration,
-            organisation=declaration.organisation,
             assignee=staff,
             age_days=(now - declaration.created_at).days,
-            due_at=declaration.due_at,
             days_left=days_left(declaration, now),
         )
         for declaration, staff in found
@@ -229,14 +236,12 @@ def can_sign_off(user: User, declaration: Declaration) -> bool:
     )
 
 
-def _refuse_unless(allowed: bool, declaration: Declaration, message: Any) -> None:
+def _refuse_unless(allowed: bool, message: Any) -> None:
     if not allowed:
         raise ReviewError(str(message))
 
 
 def _not_now(declaration: Declaration) -> str:
-    from register.services.registration import STATUS_LABELS
-
     return str(
         _l(
             "That cannot be done now: the declaration is %(status)s.",
@@ -263,7 +268,6 @@ def assign(
     """A supervisor gives the declaration to an inspector or supervisor."""
     _refuse_unless(
         declaration.lock_version != expected_lock_version or can_assign(supervisor, declaration),
-        declaration,
         _not_now(declaration),
     )
     if to.role not in REVIEWER_ROLES or not to.is_active:
@@ -284,7 +288,6 @@ def _take(declaration: Declaration, actor: User, to: User, expected: int) -> Non
         )
         organisation = declaration.organisation
         _tell_members(
-            organisation,
             declaration,
             "declaration.in_review",
             _l("In review: %(organisation)s", organisation=organisation.legal_name),
@@ -373,7 +376,6 @@ def request_changes(
     _decided(declaration, user, "declaration.changes_requested", {"comments": len(comments)})
     organisation = declaration.organisation
     _tell_members(
-        organisation,
         declaration,
         "declaration.changes_requested",
         _l("Changes requested: %(organisation)s", organisation=organisation.legal_name),
@@ -406,7 +408,6 @@ def approve(
         _decided(declaration, user, "declaration.approved_pending_sign_off", {})
         organisation = declaration.organisation
         _tell_members(
-            organisation,
             declaration,
             "declaration.approved_pending_sign_off",
             _l(
@@ -437,7 +438,7 @@ def sign_off(
             raise ReviewError(
                 str(_l("You approved this declaration: another supervisor must sign it off."))
             )
-        _refuse_unless(can_sign_off(user, declaration), declaration, _not_now(declaration))
+        _refuse_unless(can_sign_off(user, declaration), _not_now(declaration))
     note = _grounds(grounds, None, need_article=False)
     _final_approval(
         declaration, user, note, expected_lock_version, DeclarationStatus.AWAITING_SIGN_OFF
@@ -452,7 +453,6 @@ def return_to_review(
         _refuse_unless(
             declaration.status is DeclarationStatus.AWAITING_SIGN_OFF
             and user.role is Role.SUPERVISOR,
-            declaration,
             _not_now(declaration),
         )
     note = _grounds(grounds, None, need_article=False)
@@ -468,7 +468,6 @@ def return_to_review(
     _decided(declaration, user, "declaration.returned_to_review", {})
     organisation = declaration.organisation
     _tell_members(
-        organisation,
         declaration,
         "declaration.returned_to_review",
         _l("Back in review: %(organisation)s", organisation=organisation.legal_name),
@@ -491,7 +490,7 @@ def reject(
     """Refuse, with grounds, the article of law and how to appeal."""
     at_sign_off = declaration.status is DeclarationStatus.AWAITING_SIGN_OFF
     if at_sign_off and declaration.lock_version == expected_lock_version:
-        _refuse_unless(user.role is Role.SUPERVISOR, declaration, _not_now(declaration))
+        _refuse_unless(user.role is Role.SUPERVISOR, _not_now(declaration))
     else:
         _check_decider(declaration, user, expected_lock_version)
     note = _grounds(grounds, article, need_article=True)
@@ -507,7 +506,6 @@ def reject(
     _decided(declaration, user, "declaration.rejected", {})
     organisation = declaration.organisation
     _tell_members(
-        organisation,
         declaration,
         "declaration.rejected",
         _l("Declaration refused: %(organisation)s", organisation=organisation.legal_name),
@@ -577,7 +575,6 @@ def _final_approval(
             )
         _decided(declaration, user, "declaration.approved", {"kind": declaration.kind.value})
         _tell_members(
-            organisation,
             declaration,
             "declaration.approved",
             _l("Entry struck off: %(organisation)s", organisation=organisation.legal_name),
@@ -601,7 +598,6 @@ def _final_approval(
         {"number": entry.registration_number, "version": version.number},
     )
     _tell_members(
-        organisation,
         declaration,
         "declaration.approved",
         _l("Declaration approved: %(organisation)s", organisation=organisation.legal_name),

@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from register import search_terms
 from register.crypto import envelope
 from register.crypto.fields import ENCRYPTED_FIELDS, manager
 from register.extensions import db
@@ -920,6 +921,11 @@ def generate(
         first += size
     result = Result()
     count = os.cpu_count() or 1 if workers is None else workers
+    # The words table is filled at the end in one sorted insert, not row by row by triggers.
+    # A run that was killed left the triggers dropped: then every entry's words are refilled.
+    repair = not search_terms.triggers_present(db.session)
+    search_terms.drop_triggers(db.session)
+    db.session.commit()
     pool = multiprocessing.get_context("fork").Pool(count) if count > 0 else None
     try:
         batches = pool.imap(_make_batch, plans) if pool is not None else map(_make_batch, plans)
@@ -938,6 +944,11 @@ def generate(
     finally:
         if pool is not None:
             pool.terminate()
+        db.session.rollback()
+        low, high = (0, 2**128 - 1) if repair else (offset << 88, (offset + holders) << 88)
+        search_terms.fill(db.session, uuid.UUID(int=low), uuid.UUID(int=high))
+        search_terms.create_triggers(db.session)
+        db.session.commit()
     analyse()
     result.seconds = time.perf_counter() - started
     return result

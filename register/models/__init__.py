@@ -38,6 +38,7 @@ from register.models.register_entries import (
     RegisterEntryEvent,
     RegisterEntryVersion,
     RegistrationSequence,
+    search_terms,
 )
 from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
@@ -82,4 +83,5 @@ __all__ = [
     "ReviewComment",
     "Role",
     "User",
+    "search_terms",
 ]

@@ -542,3 +542,22 @@ def test_the_words_walk_pages_both_ways_with_filters_and_counts(client, monkeypa
     monkeypatch.setattr(registry, "FIRST_BLOCK", 1)  # every block boundary crossed
     monkeypatch.setattr(registry, "LAST_BLOCK", 2)
     assert answers() == expected
+
+
+def test_a_common_word_with_filters_is_counted_to_a_lower_cap(client, monkeypatch):
+    """A common word alone is counted in the full-text index up to 10 000; with filters each
+    match must be read, so it is counted to FILTERED_COUNT_CAP and the page says "more than"."""
+    for index in range(5):
+        published(f"Общество «Альянс {index}»", region="KG-O")
+    monkeypatch.setattr(registry, "COMMON", 1)
+    monkeypatch.setattr(registry, "FILTERED_COUNT_CAP", 3)
+    alone = registry.search(registry.Filters(q="альянс"), count=True)
+    assert (alone.count, alone.count_cap) == (5, registry.COUNT_CAP)
+    filtered = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
+    assert (filtered.count, filtered.count_cap) == (4, 3)
+    page = client.get("/registry", query_string={"q": "альянс", "region": "KG-O"})
+    assert "More than 3 entries" in page.get_data(as_text=True)
+    assert len(filtered.items) == 5  # the page itself is whole
+    monkeypatch.setattr(registry, "COMMON", 10)  # rare again: counted exactly, to 10 000
+    rare = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
+    assert (rare.count, rare.count_cap) == (5, registry.COUNT_CAP)

@@ -57,7 +57,6 @@ def registry_search() -> tuple[str, int]:
         choices=_choices(),
         labels=labels,
         status_labels=STATUS_LABELS,
-        count_cap=registry.COUNT_CAP,
     ), (400 if error else 200)
 
 

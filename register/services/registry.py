@@ -37,6 +37,7 @@ MAX_QUERY = 200  # characters of a query that are read; more is a 400 in the API
 MAX_WORDS = 12
 MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
+FILTERED_COUNT_CAP = 1_000  # a common word with filters: each match is read to be counted
 COMMON = 5_000  # more full-text matches than this, and the words table is walked instead
 MAX_EXPANSIONS = 16  # terms a prefix may stand for and still be walked as one word
 FIRST_BLOCK = 64  # rows read from one term's range at a time, at first (then doubling)
@@ -120,8 +121,9 @@ class Page:
     items: list[RegisterEntry]
     next_cursor: str | None
     previous_cursor: str | None
-    count: int | None = None  # capped at COUNT_CAP (None when not asked for)
+    count: int | None = None  # up to count_cap + 1 (None when not asked for)
     filters: Filters = field(default_factory=Filters)
+    count_cap: int = 10_000  # more matches than this show as "more than …"
 
 
 def _codes(list_code: ReferenceList) -> set[str]:
@@ -187,6 +189,8 @@ class _Text:
     walk: list[list[str]] | None = None  # per query word, its terms (a word's entries in order)
     others: list[sa.ColumnElement[bool]] = field(default_factory=list)  # words without a stream
     indexed: sa.ColumnElement[bool] | None = None  # the full-text condition (for the count)
+    probe: sa.Select[Any] | None = None  # the full-text index's matches alone (for the count)
+    common: bool = False  # more than COMMON matches
 
 
 def _like(word: str) -> sa.ColumnElement[bool]:
@@ -250,7 +254,7 @@ def _text(q: str) -> _Text | None:
         sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
     )
     if int(common or 0) < COMMON:
-        return _Text(condition=indexed, indexed=indexed)
+        return _Text(condition=indexed, indexed=indexed, probe=probe)
     streams: list[list[str]] = []
     others: list[sa.ColumnElement[bool]] = []
     for word in dict.fromkeys(words):
@@ -260,8 +264,8 @@ def _text(q: str) -> _Text | None:
         else:
             streams.append(expanded)
     if not streams:  # only prefixes of hundreds of terms: test every row along the sort index
-        return _Text(condition=sa.and_(*others), indexed=indexed)
-    return _Text(walk=streams, others=others, indexed=indexed)
+        return _Text(condition=sa.and_(*others), indexed=indexed, probe=probe, common=True)
+    return _Text(walk=streams, others=others, indexed=indexed, probe=probe, common=True)
 
 
 def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
@@ -336,19 +340,33 @@ def search(
     else:
         next_cursor = last.encode() if (last and more) else None
         previous_cursor = first.encode() if (first and after is not None) else None
-    total = None
+    total, cap = None, COUNT_CAP
     if count:
-        total = _count(conditions, text)
-    return Page(rows, next_cursor, previous_cursor, total, filters)
+        total, cap = _count(conditions, text)
+    return Page(rows, next_cursor, previous_cursor, total, filters, cap)
 
 
-def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> int:
-    """How many entries match, counted up to COUNT_CAP + 1."""
-    where = list(conditions)
-    if text.walk is not None:
-        where += [*(cond for cond in [text.indexed] if cond is not None), *text.others]
-    capped = sa.select(RegisterEntry.id).where(*where).limit(COUNT_CAP + 1).subquery()
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
+def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> tuple[int, int]:
+    """How many entries match, counted up to a cap + 1; and the cap.
+
+    Words alone are counted in the full-text index (no entry is read). Words with filters are
+    counted up to COUNT_CAP when they are rare, and up to FILTERED_COUNT_CAP when they are common
+    (each match is then read to test the filters: "more than 1 000" is all a person needs).
+    """
+    cap = COUNT_CAP
+    if text.probe is not None and not conditions:
+        counted: sa.Select[Any] = text.probe.limit(cap + 1)
+    else:
+        where = list(conditions)
+        if text.common:
+            cap = FILTERED_COUNT_CAP
+        if text.indexed is not None:  # the full-text index's condition stands for every word
+            where.append(text.indexed)
+        elif text.condition is not None:
+            where.append(text.condition)
+        counted = sa.select(RegisterEntry.id).where(*where).limit(cap + 1)
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    return int(found or 0), cap
 
 
 # -- walking the words table -------------------------------------------------------------------

@@ -561,3 +561,17 @@ def test_a_common_word_with_filters_is_counted_to_a_lower_cap(client, monkeypatc
     monkeypatch.setattr(registry, "COMMON", 10)  # rare again: counted exactly, to 10 000
     rare = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
     assert (rare.count, rare.count_cap) == (5, registry.COUNT_CAP)
+
+
+@pytest.mark.parametrize("language", ["ky", "ru", "en"])
+def test_remembered_dates_read_as_babel_writes_them(app, language):
+    from datetime import date
+
+    import flask_babel
+
+    from register.i18n import medium_date
+
+    with app.test_request_context(f"/?lang={language}"):
+        for day in (date(2019, 1, 10), date(2024, 2, 29), date(2026, 12, 31)):
+            assert medium_date(day) == flask_babel.format_date(day, "medium")
+            assert medium_date(day) == medium_date(day)

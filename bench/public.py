@@ -214,8 +214,8 @@ def ensure_holders(database: Database, holders: int, seed: int, summary: Summary
 def sample_entries(count: int, seed: int) -> list[Sampled]:
     """`count` different entries picked at random (the same ones for the same seed and data).
 
-    A random UUID is a pivot and the first entry at or after it (by id, the primary key) is
-    taken: one index look-up each, at any size of register.
+    A random UUID between the smallest and largest id is a pivot and the first entry at or
+    after it (by id, the primary key) is taken: one index look-up each, at any size.
     """
     rng = random.Random(seed)
     entries = RegisterEntry
@@ -227,10 +227,16 @@ def sample_entries(count: int, seed: int) -> list[Sampled]:
         entries.sector_code,
     )
     found: dict[str, Sampled] = {}
+    # Pivots are drawn between the smallest and the largest id: the generator's ids are not
+    # spread over all of UUID space (they grow with the holders).
+    low = db.session.scalar(sa.select(sa.func.min(entries.id)))
+    high = db.session.scalar(sa.select(sa.func.max(entries.id)))
+    if low is None or high is None:
+        return []
     for _ in range(count * 5):
         if len(found) >= count:
             break
-        pivot = uuid.UUID(int=rng.getrandbits(128))
+        pivot = uuid.UUID(int=rng.randint(low.int, high.int))
         row = (
             db.session.execute(
                 sa.select(*columns).where(entries.id >= pivot).order_by(entries.id).limit(1)

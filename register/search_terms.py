@@ -27,15 +27,22 @@ POSTGRES_TRIGGER = "register_search_terms_sync"
 
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER register_search_terms_insert AFTER INSERT ON register_entries BEGIN
-  INSERT OR IGNORE INTO register_search_terms (term, sort_name, registration_number, entry_id)
-  SELECT DISTINCT substr(value, 1, 100), new.sort_name, new.registration_number, new.id
+  INSERT OR IGNORE INTO register_search_terms
+    (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+  SELECT DISTINCT substr(value, 1, 100), new.sort_name, new.registration_number, new.id,
+    new.region_code, new.sector_code, new.status, new.cross_border, new.special_categories
   FROM json_each('["' || replace(new.search_text, ' ', '","') || '"]') WHERE value <> '';
 END""",
     """CREATE TRIGGER register_search_terms_update
-  AFTER UPDATE OF search_text, sort_name, registration_number ON register_entries BEGIN
+  AFTER UPDATE OF search_text, sort_name, registration_number, region_code, sector_code, status,
+    cross_border, special_categories ON register_entries BEGIN
   DELETE FROM register_search_terms WHERE entry_id = old.id;
-  INSERT OR IGNORE INTO register_search_terms (term, sort_name, registration_number, entry_id)
-  SELECT DISTINCT substr(value, 1, 100), new.sort_name, new.registration_number, new.id
+  INSERT OR IGNORE INTO register_search_terms
+    (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+  SELECT DISTINCT substr(value, 1, 100), new.sort_name, new.registration_number, new.id,
+    new.region_code, new.sector_code, new.status, new.cross_border, new.special_categories
   FROM json_each('["' || replace(new.search_text, ' ', '","') || '"]') WHERE value <> '';
 END""",
     """CREATE TRIGGER register_search_terms_delete AFTER DELETE ON register_entries BEGIN
@@ -50,8 +57,11 @@ BEGIN
     DELETE FROM register_search_terms WHERE entry_id = OLD.id;
   END IF;
   IF TG_OP <> 'DELETE' THEN
-    INSERT INTO register_search_terms (term, sort_name, registration_number, entry_id)
-    SELECT DISTINCT left(word, 100), NEW.sort_name, NEW.registration_number, NEW.id
+    INSERT INTO register_search_terms
+      (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+      cross_border, special_categories)
+    SELECT DISTINCT left(word, 100), NEW.sort_name, NEW.registration_number, NEW.id,
+      NEW.region_code, NEW.sector_code, NEW.status, NEW.cross_border, NEW.special_categories
     FROM unnest(string_to_array(NEW.search_text, ' ')) AS word
     WHERE word <> ''
     ON CONFLICT DO NOTHING;
@@ -60,20 +70,25 @@ BEGIN
 END
 $$"""
 POSTGRES_TRIGGER_DDL = """CREATE TRIGGER register_search_terms_sync
-  AFTER INSERT OR DELETE OR UPDATE OF search_text, sort_name, registration_number
+  AFTER INSERT OR DELETE OR UPDATE OF search_text, sort_name, registration_number, region_code,
+    sector_code, status, cross_border, special_categories
   ON register_entries FOR EACH ROW EXECUTE FUNCTION register_search_terms_sync()"""
 
 # The words of entries whose id lies in [:low, :high), sorted as the primary key.
 SQLITE_FILL = """INSERT OR IGNORE INTO register_search_terms
-  (term, sort_name, registration_number, entry_id)
-SELECT DISTINCT substr(j.value, 1, 100), e.sort_name, e.registration_number, e.id
+  (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+SELECT DISTINCT substr(j.value, 1, 100), e.sort_name, e.registration_number, e.id,
+  e.region_code, e.sector_code, e.status, e.cross_border, e.special_categories
 FROM register_entries AS e,
      json_each('["' || replace(e.search_text, ' ', '","') || '"]') AS j
 WHERE j.value <> '' AND e.id >= :low AND e.id < :high
 ORDER BY 1, 2, 3"""
 POSTGRES_FILL = """INSERT INTO register_search_terms
-  (term, sort_name, registration_number, entry_id)
-SELECT DISTINCT left(word, 100), e.sort_name, e.registration_number, e.id
+  (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+SELECT DISTINCT left(word, 100), e.sort_name, e.registration_number, e.id,
+  e.region_code, e.sector_code, e.status, e.cross_border, e.special_categories
 FROM register_entries AS e, unnest(string_to_array(e.search_text, ' ')) AS word
 WHERE word <> '' AND e.id >= :low AND e.id < :high
 ORDER BY 1, 2, 3

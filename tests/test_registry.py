@@ -436,11 +436,19 @@ def test_a_common_word_walks_the_sort_index_and_finds_the_same(client, monkeypat
 def _terms() -> set[tuple[str, str, str]]:
     from register.models import search_terms
 
+    table = search_terms.c
     return {
-        (term, number, str(entry_id))
-        for term, number, entry_id in db.session.execute(
+        (term, number, str(entry_id), region, sector, status, bool(cross), bool(special))
+        for term, number, entry_id, region, sector, status, cross, special in db.session.execute(
             sa.select(
-                search_terms.c.term, search_terms.c.registration_number, search_terms.c.entry_id
+                table.term,
+                table.registration_number,
+                table.entry_id,
+                table.region_code,
+                table.sector_code,
+                table.status,
+                table.cross_border,
+                table.special_categories,
             )
         )
     }
@@ -448,26 +456,41 @@ def _terms() -> set[tuple[str, str, str]]:
 
 def _expected_terms() -> set[tuple[str, str, str]]:
     return {
-        (word[:100], entry.registration_number, str(entry.id))
+        (
+            word[:100],
+            entry.registration_number,
+            str(entry.id),
+            entry.region_code,
+            entry.sector_code,
+            entry.status.value,
+            entry.cross_border,
+            entry.special_categories,
+        )
         for entry in db.session.scalars(sa.select(RegisterEntry))
         for word in entry.search_text.split()
     }
 
 
 def test_the_words_table_follows_every_change_of_an_entry(client):
-    """Triggers keep `register_search_terms` equal to the words of every entry's search text,
-    on a new entry, a new name, a new number and a deleted entry."""
+    """Triggers keep `register_search_terms` equal to the words of every entry's search text
+    and its filters, on a new entry, a change of status, region or flag, a new name, a new
+    number and a deleted entry."""
     first = published("Общество «Береке-Транс»", "ОсОО Береке")
     second = published("Ынтымак " + "ж" * 150)  # a word longer than a term: cut, like the query
     db.session.flush()
     assert _terms() == _expected_terms()
-    assert ("береке", first.registration_number, str(first.id)) in _terms()
+    assert any(row[:3] == ("береке", first.registration_number, str(first.id)) for row in _terms())
+    first.status = EntryStatus.SUSPENDED  # the filters are copied too
+    first.region_code = "KG-O"
+    first.cross_border = True
+    db.session.flush()
+    assert _terms() == _expected_terms()
     first.legal_name = "Новое имя"
     first.search_text = "новое имя " + first.registration_number.lower().replace("-", " ")
     first.sort_name = "новое имя"
     db.session.flush()
     assert _terms() == _expected_terms()
-    assert not any(term == "береке" for term, _, _ in _terms())
+    assert not any(row[0] == "береке" for row in _terms())
     second.registration_number = "PDH-2020-999999"
     db.session.flush()
     assert _terms() == _expected_terms()
@@ -478,7 +501,7 @@ def test_the_words_table_follows_every_change_of_an_entry(client):
     db.session.execute(sa.delete(RegisterEntry).where(RegisterEntry.id == first.id))
     db.session.expire_all()
     assert _terms() == _expected_terms()
-    assert all(number != first.registration_number for _, number, _ in _terms())
+    assert all(row[1] != first.registration_number for row in _terms())
 
 
 def _pages_backwards(limit: int, filters: registry.Filters) -> list[str]:

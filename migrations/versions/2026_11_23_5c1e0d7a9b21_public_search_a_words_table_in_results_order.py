@@ -23,17 +23,21 @@ depends_on = None
 
 TABLE = "register_search_terms"
 _SQLITE_WORDS = """SELECT DISTINCT substr(value, 1, 100), {row}.sort_name,
-    {row}.registration_number, {row}.id
+    {row}.registration_number, {row}.id, {row}.region_code, {row}.sector_code, {row}.status,
+    {row}.cross_border, {row}.special_categories
   FROM json_each('["' || replace({row}.search_text, ' ', '","') || '"]') WHERE value <> ''"""
 SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER register_search_terms_insert AFTER INSERT ON register_entries BEGIN
-  INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id)
+  INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
   {_SQLITE_WORDS.format(row="new")};
 END""",
     f"""CREATE TRIGGER register_search_terms_update
-  AFTER UPDATE OF search_text, sort_name, registration_number ON register_entries BEGIN
+  AFTER UPDATE OF search_text, sort_name, registration_number, region_code, sector_code, status,
+    cross_border, special_categories ON register_entries BEGIN
   DELETE FROM {TABLE} WHERE entry_id = old.id;
-  INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id)
+  INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
   {_SQLITE_WORDS.format(row="new")};
 END""",
     f"""CREATE TRIGGER register_search_terms_delete AFTER DELETE ON register_entries BEGIN
@@ -47,8 +51,10 @@ BEGIN
     DELETE FROM {TABLE} WHERE entry_id = OLD.id;
   END IF;
   IF TG_OP <> 'DELETE' THEN
-    INSERT INTO {TABLE} (term, sort_name, registration_number, entry_id)
-    SELECT DISTINCT left(word, 100), NEW.sort_name, NEW.registration_number, NEW.id
+    INSERT INTO {TABLE} (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+    SELECT DISTINCT left(word, 100), NEW.sort_name, NEW.registration_number, NEW.id,
+      NEW.region_code, NEW.sector_code, NEW.status, NEW.cross_border, NEW.special_categories
     FROM unnest(string_to_array(NEW.search_text, ' ')) AS word
     WHERE word <> ''
     ON CONFLICT DO NOTHING;
@@ -57,16 +63,21 @@ BEGIN
 END
 $$"""
 POSTGRES_TRIGGER = """CREATE TRIGGER register_search_terms_sync
-  AFTER INSERT OR DELETE OR UPDATE OF search_text, sort_name, registration_number
+  AFTER INSERT OR DELETE OR UPDATE OF search_text, sort_name, registration_number, region_code,
+    sector_code, status, cross_border, special_categories
   ON register_entries FOR EACH ROW EXECUTE FUNCTION register_search_terms_sync()"""
-SQLITE_FILL = f"""INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id)
-SELECT DISTINCT substr(j.value, 1, 100), e.sort_name, e.registration_number, e.id
+SQLITE_FILL = f"""INSERT OR IGNORE INTO {TABLE} (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+SELECT DISTINCT substr(j.value, 1, 100), e.sort_name, e.registration_number, e.id,
+  e.region_code, e.sector_code, e.status, e.cross_border, e.special_categories
 FROM register_entries AS e,
      json_each('["' || replace(e.search_text, ' ', '","') || '"]') AS j
 WHERE j.value <> ''
 ORDER BY 1, 2, 3"""
-POSTGRES_FILL = f"""INSERT INTO {TABLE} (term, sort_name, registration_number, entry_id)
-SELECT DISTINCT left(word, 100), e.sort_name, e.registration_number, e.id
+POSTGRES_FILL = f"""INSERT INTO {TABLE} (term, sort_name, registration_number, entry_id, region_code, sector_code, status,
+    cross_border, special_categories)
+SELECT DISTINCT left(word, 100), e.sort_name, e.registration_number, e.id,
+  e.region_code, e.sector_code, e.status, e.cross_border, e.special_categories
 FROM register_entries AS e, unnest(string_to_array(e.search_text, ' ')) AS word
 WHERE word <> ''
 ORDER BY 1, 2, 3
@@ -88,6 +99,11 @@ def upgrade():
     sa.Column('sort_name', C_500, nullable=False),
     sa.Column('registration_number', C_40, nullable=False),
     sa.Column('entry_id', sa.Uuid(), nullable=False),
+    sa.Column('region_code', sa.String(length=10), nullable=True),
+    sa.Column('sector_code', sa.String(length=40), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('cross_border', sa.Boolean(), nullable=False),
+    sa.Column('special_categories', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['entry_id'], ['register_entries.id'], name=op.f('fk_register_search_terms_entry_id_register_entries'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('term', 'sort_name', 'registration_number', name=op.f('pk_register_search_terms')),
     sqlite_with_rowid=False

@@ -83,8 +83,9 @@ class RegisterEntry(TimestampMixin, Model):
 
 
 # Every word of an entry's search text, with the entry's place in the results' order
-# (sort name, number) as the rest of the key: one index range per word gives its entries already
-# in order, so a page of a common word is read, not sorted (`services.registry`). Kept in step
+# (sort name, number) as the rest of the key, and the entry's filters: one index range per word
+# gives its entries already in order, filtered as they are read, so a page of a common word is
+# read, not sorted (`services.registry`). Kept in step
 # with `register_entries` by triggers (revision 5c1e0d7a9b21), whatever writes the entries.
 TERM_LENGTH = 100  # longer words are cut here, on both sides
 search_terms = sa.Table(
@@ -105,6 +106,12 @@ search_terms = sa.Table(
         nullable=False,
         index=True,
     ),
+    # The entry's filters, copied: a word's range is filtered as it is read, no entry looked up.
+    sa.Column("region_code", sa.String(10), nullable=True),
+    sa.Column("sector_code", sa.String(40), nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("cross_border", sa.Boolean(), nullable=False),
+    sa.Column("special_categories", sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint("term", "sort_name", "registration_number"),
     sqlite_with_rowid=False,
 )

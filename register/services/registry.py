@@ -304,7 +304,8 @@ def search(
     if text.walk is not None:
         cursor = before or after
         start = (cursor.sort_name, cursor.number) if cursor is not None else None
-        ids = _walk(text.walk, [*conditions, *text.others], start, before is not None, limit + 1)
+        walk_filters = _term_filters(filters)
+        ids = _walk(text.walk, walk_filters, text.others, start, before is not None, limit + 1)
         found = {
             row.id: row
             for row in db.session.scalars(
@@ -341,7 +342,11 @@ def search(
         next_cursor = last.encode() if (last and more) else None
         previous_cursor = first.encode() if (first and after is not None) else None
     total, cap = None, COUNT_CAP
-    if count:
+    if count and text.walk is not None and conditions:
+        # A common word with filters: counted along its words' ranges, filtered as read.
+        cap = FILTERED_COUNT_CAP
+        total = len(_walk(text.walk, _term_filters(filters), text.others, None, False, cap + 1))
+    elif count:
         total, cap = _count(conditions, text)
     return Page(rows, next_cursor, previous_cursor, total, filters, cap)
 
@@ -378,9 +383,12 @@ class _Stream:
     """One query word's entries in results order: the union of its terms' index ranges, read
     in blocks (one query per term) that double in size as the walk goes on."""
 
-    def __init__(self, terms: list[str], descending: bool) -> None:
+    def __init__(
+        self, terms: list[str], descending: bool, filters: list[sa.ColumnElement[bool]]
+    ) -> None:
         self.terms = terms
         self.descending = descending
+        self.filters = filters  # on the words table's copy of the entry's filters
         self.rows: list[tuple[Key, uuid.UUID]] = []
         self.position = 0
         self.complete = False  # the buffer holds every row from its start to the end
@@ -423,7 +431,7 @@ class _Stream:
         limits: list[Key] = []
         for term in self.terms:
             statement = sa.select(table.sort_name, table.registration_number, table.entry_id).where(
-                table.term == term
+                table.term == term, *self.filters
             )
             if start is not None:
                 bound = sa.tuple_(*start)
@@ -477,14 +485,16 @@ def _next_match(
 
 def _walk(
     words: list[list[str]],
-    conditions: list[sa.ColumnElement[bool]],
+    filters: list[sa.ColumnElement[bool]],
+    others: list[sa.ColumnElement[bool]],
     start: Key | None,
     descending: bool,
     wanted: int,
 ) -> list[uuid.UUID]:
-    """The ids of the first `wanted` entries past `start` that hold a term of every word and
-    meet the conditions, in the walk's order."""
-    streams = [_Stream(terms, descending) for terms in words]
+    """The ids of the first `wanted` entries past `start` that hold a term of every word, pass
+    the filters (read from the words table) and the other words' tests (read from the entries,
+    a batch at a time), in the walk's order."""
+    streams = [_Stream(terms, descending, filters) for terms in words]
     found: list[uuid.UUID] = []
     key, inclusive = start, False
     batch = max(wanted, FIRST_BLOCK)
@@ -498,10 +508,10 @@ def _walk(
             candidates.append(match[1])
         if not candidates:
             break
-        if conditions:
+        if others:
             kept = set(
                 db.session.scalars(
-                    sa.select(RegisterEntry.id).where(RegisterEntry.id.in_(candidates), *conditions)
+                    sa.select(RegisterEntry.id).where(RegisterEntry.id.in_(candidates), *others)
                 )
             )
             candidates = [entry_id for entry_id in candidates if entry_id in kept]
@@ -510,6 +520,27 @@ def _walk(
             break
         batch = min(batch * 2, LAST_BLOCK)
     return found[:wanted]
+
+
+def _term_filters(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """The filters as conditions on the words table's copy of each entry's filters."""
+    table = search_terms.c
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.tin:
+        conditions.append(
+            table.entry_id.in_(sa.select(RegisterEntry.id).where(RegisterEntry.tin == filters.tin))
+        )
+    if filters.region:
+        conditions.append(table.region_code == filters.region)
+    if filters.sector:
+        conditions.append(table.sector_code == filters.sector)
+    if filters.status is not None:
+        conditions.append(table.status == filters.status.value)
+    if filters.cross_border is not None:
+        conditions.append(table.cross_border.is_(filters.cross_border))
+    if filters.special_categories is not None:
+        conditions.append(table.special_categories.is_(filters.special_categories))
+    return conditions
 
 
 def storable(text: str) -> bool:

@@ -76,7 +76,7 @@ MIMETYPES = {
     HOLDERS_JSONL: "application/x-ndjson",
     MANIFEST: "application/json",
 }
-BATCH_SIZE = 1000
+BATCH_SIZE = 500
 LIST_SEPARATOR = ";"
 TEMP_SUFFIX = ".partial"
 # Placeholder wording until the agency chooses its licence (see README, "Open data").
@@ -585,7 +585,7 @@ def _write_data(folder: Path, batch_size: int, workers: int) -> tuple[int, list[
     """Write the three data files under temporary names; the caller moves them into place.
 
     This process reads the entries (one reader: one consistent snapshot) and `workers` forked
-    processes turn batches into text, in order, a few batches ahead at most (memory stays
+    processes turn batches into text, in order, one batch each ahead at most (memory stays
     flat); with fewer than 2 workers the batches are rendered here.
     """
     from register.services.register_entries import STATUS_LABELS
@@ -623,7 +623,7 @@ def _write_data(folder: Path, batch_size: int, workers: int) -> tuple[int, list[
                     write(_render(batch))
                     continue
                 pending.append(pool.apply_async(_render, (batch,)))
-                while len(pending) > 2 * workers:
+                while len(pending) > workers:
                     write(pending.popleft().get())
             while pending:
                 write(pending.popleft().get())

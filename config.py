@@ -22,9 +22,7 @@ class ConfigurationError(RuntimeError):
 # Orthodox Christmas, Defender of the Fatherland Day, International Women's Day, Nooruz, the
 # Day of the People's April Revolution, Labour Day, Constitution Day, Victory Day, Independence
 # Day, and the Days of History and Commemoration of Ancestors.
-DEFAULT_PUBLIC_HOLIDAYS = (
-    "01-01,01-07,02-23,03-08,03-21,04-07,05-01,05-05,05-09,08-31,11-07,11-08"
-)
+DEFAULT_PUBLIC_HOLIDAYS = "01-01,01-07,02-23,03-08,03-21,04-07,05-01,05-05,05-09,08-31,11-07,11-08"
 
 
 def parse_holidays(raw: str, name: str) -> tuple[str, ...]:

@@ -50,6 +50,11 @@ def init_app(app: Flask) -> None:
         app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
     )
 
+    # A deadline is stored as the midnight that ends its last day: pages show that day.
+    from register.services.working_days import last_day
+
+    app.add_template_filter(last_day, "deadline_day")
+
     @app.context_processor
     def inject_languages() -> dict[str, object]:
         return {

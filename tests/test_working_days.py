@@ -17,7 +17,6 @@ from register.services.working_days import (
 )
 
 
-
 def test_the_default_holidays_are_the_fixed_kyrgyz_ones(app):
     holidays = Holidays.parse(app.config["PUBLIC_HOLIDAYS"])
     for day in (date(2026, 1, 1), date(2026, 3, 8), date(2026, 3, 21), date(2026, 8, 31)):

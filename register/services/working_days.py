@@ -40,9 +40,7 @@ class Holidays:
         return cls(frozenset(yearly), frozenset(dated))
 
     def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and (
-            (day.month, day.day) in self.yearly or day in self.dated
-        )
+        return isinstance(day, date) and ((day.month, day.day) in self.yearly or day in self.dated)
 
 
 def configured_holidays() -> Holidays:
@@ -75,6 +73,11 @@ def deadline(moment: datetime, days: int, holidays: Holidays | None = None) -> d
     return datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
+def last_day(due_at: datetime) -> date:
+    """The local date of a deadline's last day (a deadline is the midnight that ends it)."""
+    return (due_at.astimezone(agency_timezone()) - timedelta(microseconds=1)).date()
+
+
 def working_days_left(due_at: datetime, now: datetime, holidays: Holidays | None = None) -> int:
     """Whole working days from `now`'s local date to the deadline's last day (0: due today).
 
@@ -83,16 +86,16 @@ def working_days_left(due_at: datetime, now: datetime, holidays: Holidays | None
     zone = agency_timezone()
     holidays = holidays or configured_holidays()
     today = now.astimezone(zone).date()
-    last_day = (due_at.astimezone(zone) - timedelta(microseconds=1)).date()
+    final = last_day(due_at)
     if now < due_at:
         return sum(
             1
-            for offset in range(1, (last_day - today).days + 1)
+            for offset in range(1, (final - today).days + 1)
             if is_working_day(today + timedelta(days=offset), holidays)
         )
     late = sum(
         1
-        for offset in range(1, (today - last_day).days + 1)
-        if is_working_day(last_day + timedelta(days=offset), holidays)
+        for offset in range(1, (today - final).days + 1)
+        if is_working_day(final + timedelta(days=offset), holidays)
     )
     return -max(1, late)

@@ -45,6 +45,7 @@ from register.models import (
     ActivityEntry,
     BreachQuestion,
     BreachReport,
+    Complaint,
     Declaration,
     DeclarationStatus,
     Document,
@@ -61,7 +62,7 @@ from register.models import (
     Role,
     User,
 )
-from register.services import accounts, breaches, register_entries, tokens
+from register.services import accounts, breaches, complaints, register_entries, tokens
 from register.services import members as member_service
 from tests.factories import (
     ArrayFactory,
@@ -128,6 +129,8 @@ class World:
     # Made only by the routes that need them (`prepare`), to keep the other cases cheap:
     breach: BreachReport | None = None  # the organisation's breach report
     breach_question: BreachQuestion | None = None  # the agency's open question about it
+    complaint: Complaint | None = None  # a complaint about the organisation
+    complaint_token: str = ""  # its secret link's token
 
     def users(self) -> list[User]:
         """Every user of the world."""
@@ -501,6 +504,49 @@ def _breach_answered(world: World) -> Any:
     return db.session.get(BreachQuestion, world.breach_question.id).answered_at
 
 
+def _file_complaint(world: World) -> None:
+    """Someone complained about the organisation (its entry is published)."""
+    _publish(world)
+    entry = register_entries.entry_of(world.organisation.id)
+    assert entry is not None
+    world.complaint, world.complaint_token = complaints.file_complaint(
+        complaints.ComplaintDetails(
+            what_happened="My data was shared without my consent.",
+            complainant_name="Citizen Complainant",
+            registration_number=entry.registration_number,
+        )
+    )
+    db.session.commit()
+
+
+def _complaint_assessed_by_inspector(world: World) -> None:
+    _file_complaint(world)
+    assert world.complaint is not None
+    complaints.start_assessment(world.complaint, world.inspector, world.complaint.lock_version)
+    db.session.commit()
+
+
+def _agency_complaint(world: World) -> dict[str, Any]:
+    assert world.complaint is not None
+    return {"complaint_id": world.complaint.id}
+
+
+def _complaint_state(world: World) -> tuple[Any, ...]:
+    assert world.complaint is not None
+    complaint = db.session.get(Complaint, world.complaint.id)
+    assert complaint is not None
+    return (complaint.status, complaint.assignee_id, complaint.lock_version)
+
+
+def _complaint_lock_version(world: World) -> dict[str, Any]:
+    assert world.complaint is not None
+    return {"lock_version": str(world.complaint.lock_version)}
+
+
+def _complaints_filed(world: World) -> int:
+    return _count(Complaint)
+
+
 def _paper(world: World) -> dict[str, Any]:
     return {"organisation_id": world.paper.id}
 
@@ -540,6 +586,7 @@ REVIEW_PAGE = row(SIGN_IN, 403, 403, 200, 200, 403)
 TO_DECLARATION = Redirect("/agency/declarations/{declaration.id}")
 TO_PAPER = Redirect("/agency/paper/{paper.id}")
 TO_BREACH = Redirect("/agency/breaches/{breach.id}")
+TO_COMPLAINT = Redirect("/agency/complaints/{complaint.id}")
 
 # fmt: off
 EXPECTATIONS: dict[str, Route] = {
@@ -862,6 +909,35 @@ EXPECTATIONS: dict[str, Route] = {
         effect=_breach_state,
         effect_for=REVIEWERS,
     ),
+    # Complaints: inspectors and supervisors triage them (each opening is logged).
+    "agency.complaints_list": Route(REVIEW_PAGE),
+    "agency.complaint": Route(
+        REVIEW_PAGE,
+        url_values=_agency_complaint,
+        prepare=_file_complaint,
+        effect=lambda world: _logged("complaint.opened", world.complaint),
+        effect_for=REVIEWERS,
+    ),
+    "agency.assess_complaint": Route(
+        row(SIGN_IN, 403, 403, TO_COMPLAINT, TO_COMPLAINT, 403),
+        url_values=_agency_complaint,
+        prepare=_file_complaint,
+        form=_complaint_lock_version,
+        effect=_complaint_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.decide_complaint": Route(
+        row(SIGN_IN, 403, 403, TO_COMPLAINT, TO_COMPLAINT, 403),
+        url_values=_agency_complaint,
+        prepare=_complaint_assessed_by_inspector,
+        form=lambda world: {
+            "decision": "not_upheld",
+            "grounds": "The holder had the complainant's consent.",
+            **_complaint_lock_version(world),
+        },
+        effect=_complaint_state,
+        effect_for=REVIEWERS,
+    ),
     "agency.organisations": Route(REVIEW_PAGE),
     "agency.organisation": Route(
         REVIEW_PAGE,
@@ -925,6 +1001,19 @@ EXPECTATIONS: dict[str, Route] = {
     "api.openapi": Route(everyone(200)),
     # Open data: the page and the exported files, for everyone.
     "public.open_data": Route(everyone(200)),
+    # Complaints: anyone files one without an account, and follows it through its secret link.
+    "public.new_complaint": Route(everyone(200), effect=_complaints_filed),
+    "public.complaint_received": Route(
+        everyone(200),
+        session=lambda world: {
+            "complaint_receipt": {"number": "C-TEST-0001", "token": "t" * 43}
+        },
+    ),
+    "public.complaint_status": Route(
+        everyone(200),
+        url_values=lambda world: {"token": world.complaint_token},
+        prepare=_file_complaint,
+    ),
     "public.open_data_file": Route(
         everyone(200),
         url_values=lambda world: {"filename": "holders.csv"},

@@ -8,6 +8,7 @@ blueprint = Blueprint("agency", __name__, url_prefix="/agency")
 from register.agency import (  # noqa: E402, F401
     access_requests,
     breaches,
+    complaints,
     documents,
     organisations,
     paper,

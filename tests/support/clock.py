@@ -13,6 +13,7 @@ import pytest
 
 MODULES = (
     "register.services.breaches",
+    "register.services.complaints",
     "register.services.triage",
 )
 BISHKEK = ZoneInfo("Asia/Bishkek")

@@ -58,6 +58,10 @@ def strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+# Dates beyond this are typing mistakes (and a year 9999 would overflow the date arithmetic).
+MAX_YEAR = 2200
+
+
 class LocalDateTimeField(DateTimeLocalField):
     """A date and time typed in the agency's time zone (Asia/Bishkek), read as UTC.
 
@@ -81,7 +85,7 @@ class LocalDateTimeField(DateTimeLocalField):
                 naive = datetime.strptime(text, pattern)  # local time: zoned below
             except ValueError:
                 continue
-            if naive.year < 1900:
+            if not 1900 <= naive.year <= MAX_YEAR:
                 break
             self.data = naive.replace(tzinfo=agency_timezone()).astimezone(UTC)
             return
@@ -135,7 +139,7 @@ class LocalDateField(DateField):
                 parsed = datetime.strptime(text, pattern).date()  # a calendar date: no zone
             except ValueError:
                 continue
-            if parsed.year >= 1900:
+            if 1900 <= parsed.year <= MAX_YEAR:
                 self.data = parsed
                 return
         self.data = None

@@ -395,3 +395,21 @@ def test_holders_see_only_their_own_organisations_reports(client, holder, auth, 
     mine = filed(client, other)
     listing = text(client.get(url(other)))
     assert str(mine.id) in listing and str(own.id) not in listing
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"detected_at": "9999-12-31T23:59", "occurred_at": "0001-01-01T00:00"},
+        {"nature_codes": ["leak", ""], "data_item_codes": ["no-such-item"]},
+        {"subjects_affected": "9" * 40, "records_affected": "-5"},
+        {"description": "x\x00y" * 3000, "contact_name": "\x00"},
+        {"subjects_told": "maybe", "subjects_told_on": "31.02.2026"},
+        {"detected_at": ["2026-11-23T22:00", "2026-11-24T22:00"]},
+    ],
+)
+def test_odd_input_is_refused_beside_the_field_never_a_server_error(client, holder, clock, changes):
+    response = client.post_form(url(holder, "/new"), form(**changes))
+    assert response.status_code == 422
+    assert 'class="error-message"' in text(response)
+    assert reports() == []

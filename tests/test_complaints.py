@@ -427,3 +427,19 @@ def test_opening_a_complaint_is_logged_and_the_decision_needs_grounds(client, au
     )
     assert done.status_code == 302
     assert fresh(complaint).status is ComplaintStatus.NOT_UPHELD
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"holder": "PDH-2026-\x00", "holder_query": "x" * 500},
+        {"holder": "ü" * 50, "processor_tin": "0" * 40},
+        {"what_happened": "y" * 9000, "complainant_name": "\x00\x01"},
+        {"holder": ["", "unregistered"], "consents_to_contact": "maybe", "complainant_phone": "+"},
+    ],
+)
+def test_odd_input_is_refused_beside_the_field_never_a_server_error(english, clock, changes):
+    response = english.post_form("/complaints/new", answers(**changes))
+    assert response.status_code == 422
+    assert 'class="error-message"' in text(response)
+    assert complaints_in_db() == []

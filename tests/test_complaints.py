@@ -17,9 +17,16 @@ import sqlalchemy as sa
 
 from register.crypto import fields as crypto_fields
 from register.extensions import db
-from register.models import ActivityEntry, Complaint, ComplaintStatus, Notification, Role
-from register.services import complaints
-from tests.factories import StaffFactory
+from register.models import (
+    ActivityEntry,
+    Complaint,
+    ComplaintStatus,
+    Notification,
+    Organisation,
+    Role,
+)
+from register.services import breaches, complaints
+from tests.factories import MembershipFactory, StaffFactory
 from tests.support.clock import FrozenClock, bishkek
 from tests.support.registry import published
 
@@ -443,3 +450,29 @@ def test_odd_input_is_refused_beside_the_field_never_a_server_error(english, clo
     assert response.status_code == 422
     assert 'class="error-message"' in text(response)
     assert complaints_in_db() == []
+
+
+def test_the_holders_file_lists_its_breach_reports_and_complaints(client, auth, clock):
+    auth.login(StaffFactory(role=Role.INSPECTOR))
+    entry = published("Filed Holder LLC")
+    about, _token = filed_complaint(registration_number=entry.registration_number)
+    elsewhere, _other = filed_complaint()
+    owner = MembershipFactory(organisation=db.session.get(Organisation, entry.organisation_id))
+    detected = clock.now - timedelta(hours=2)
+    report = breaches.file_report(
+        owner.organisation,
+        owner.user,
+        breaches.BreachDetails(
+            occurred_at=detected,
+            detected_at=detected,
+            nature_codes=["integrity"],
+            description="Records altered.",
+            contact_name="Someone",
+            contact_phone="0312 123 456",
+        ),
+    )
+    db.session.commit()
+    page = text(client.get(f"/agency/organisations/{entry.organisation_id}"))
+    assert about.receipt_number in page and elsewhere.receipt_number not in page
+    assert f"/agency/breaches/{report.id}" in page
+    assert "Aizada" not in page  # the list shows no complainant

@@ -352,6 +352,17 @@ def find(complaint_id: uuid.UUID) -> Complaint | None:
     return db.session.get(Complaint, complaint_id)
 
 
+def about(organisation: Organisation) -> list[Complaint]:
+    """Complaints about a registered organisation, newest first (for its file)."""
+    return list(
+        db.session.scalars(
+            sa.select(Complaint)
+            .where(Complaint.organisation_id == organisation.id)
+            .order_by(Complaint.received_at.desc(), Complaint.id)
+        )
+    )
+
+
 def days_left(complaint: Complaint, now: datetime | None = None) -> int | None:
     """Working days to the deadline (negative: overdue); None once decided."""
     if complaint.status not in OPEN_COMPLAINT_STATUSES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from flask import Flask
 
 from config import Config, load_config, normalise_database_url
@@ -57,6 +58,11 @@ def create_app(config: Config | str | None = None, **overrides: Any) -> Flask:
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # JSON columns (snapshots) are read with orjson: the same values, several times faster.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "json_deserializer": orjson.loads,
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
     app.config["PUBLIC_ENDPOINTS"] = set(PUBLIC_ENDPOINTS)
 
     from register import logs

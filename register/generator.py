@@ -26,6 +26,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 
+from register import search_terms
 from register.crypto import envelope
 from register.crypto.fields import ENCRYPTED_FIELDS, manager
 from register.extensions import db
@@ -248,20 +249,33 @@ class Result:
 YEARS = tuple(range(FIRST_DAY.year, LAST_DAY.year + 1))
 _SEAL: dict[tuple[str, str], Any] = {}  # (table, column) → AESGCM under the active data key
 _KEY: list[uuid.UUID] = []
+_PLACE: dict[tuple[str, str], bytes] = {}  # (table, column) → the associated data before the row id
+_HEADER: list[bytes] = []
 
 
 def prepare_encryption() -> None:
-    """Derive every column key now, in this process, so generating never touches the database."""
+    """Derive every column key now, in this process, so generating never touches the database;
+    and the constant part of each column's associated data."""
     keys = manager()
     key_id = keys.active_key_id()
     _KEY[:] = [key_id]
+    header = bytes([envelope.VERSION]) + key_id.bytes
     for found in ENCRYPTED_FIELDS:
-        _SEAL[(found.table, found.column)] = keys.column_aead(key_id, found.table, found.column)
+        place = (found.table, found.column)
+        _SEAL[place] = keys.column_aead(key_id, found.table, found.column)
+        _PLACE[place] = envelope.length_prefixed(
+            envelope.FIELD_CONTEXT, header, found.table.encode(), found.column.encode()
+        )
+    _HEADER[:] = [header]
 
 
 def encrypt(plaintext: str, table: str, column: str, row_id: uuid.UUID) -> bytes:
-    """Seal a value for its table, column and row, as the model's Encrypted field would."""
-    return envelope.seal(_SEAL[(table, column)], _KEY[0], plaintext.encode(), table, column, row_id)
+    """Seal a value for its table, column and row, byte for byte as `envelope.seal` does (the
+    associated data's constant part computed once per column)."""
+    nonce = os.urandom(envelope.NONCE_LENGTH)
+    associated = _PLACE[(table, column)] + envelope.length_prefixed(str(row_id).encode())
+    sealed = _SEAL[(table, column)].encrypt(nonce, plaintext.encode(), associated)
+    return _HEADER[0] + nonce + sealed
 
 
 @dataclass(frozen=True)
@@ -292,11 +306,20 @@ class Generator:
         self.sqlite = plan.sqlite
         self.prefix = "PDH"
         self.index = plan.first
+        self.serial = 0
 
     # -- small pieces ----------------------------------------------------------------------
 
     def new_id(self) -> uuid.UUID:
-        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+        """A UUID whose first 48 bits are the holder's index and the id's place in it.
+
+        Ids then grow with the holders: every primary-key and foreign-key index is appended to
+        instead of written all over (a random UUID per row made each insert into a large
+        register a random disk write). The other 80 bits are drawn, as in any UUID v4.
+        """
+        self.serial += 1
+        high = (self.index << 8) | (self.serial & 0xFF)
+        return uuid.UUID(int=(high << 80) | self.rng.getrandbits(80), version=4)
 
     def day(self, start: date, end: date) -> date:
         return start + timedelta(days=self.rng.randrange(max((end - start).days, 1)))
@@ -383,6 +406,7 @@ class Generator:
 
     def holder(self, rows: dict[str, list[dict[str, Any]]], numbers: list[str]) -> None:
         rng, lists = self.rng, self.lists
+        self.serial = 0
         organisation_id = self.new_id()
         legal_form = rng.choice([INDIVIDUAL_ENTREPRENEUR] * 3 + ["llc"] * 4 + lists["legal_form"])
         head_name, head_sex = self.person_name()
@@ -897,6 +921,11 @@ def generate(
         first += size
     result = Result()
     count = os.cpu_count() or 1 if workers is None else workers
+    # The words table is filled at the end in one sorted insert, not row by row by triggers.
+    # A run that was killed left the triggers dropped: then every entry's words are refilled.
+    repair = not search_terms.triggers_present(db.session)
+    search_terms.drop_triggers(db.session)
+    db.session.commit()
     pool = multiprocessing.get_context("fork").Pool(count) if count > 0 else None
     try:
         batches = pool.imap(_make_batch, plans) if pool is not None else map(_make_batch, plans)
@@ -915,6 +944,11 @@ def generate(
     finally:
         if pool is not None:
             pool.terminate()
+        db.session.rollback()
+        low, high = (0, 2**128 - 1) if repair else (offset << 88, (offset + holders) << 88)
+        search_terms.fill(db.session, uuid.UUID(int=low), uuid.UUID(int=high))
+        search_terms.create_triggers(db.session)
+        db.session.commit()
     analyse()
     result.seconds = time.perf_counter() - started
     return result

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import get_locale
 
@@ -44,11 +46,23 @@ def local_today() -> date:
     return local_now().date()
 
 
+@functools.lru_cache(maxsize=32768)
+def _medium_date(day: date, language: str) -> str:
+    return format_date(day, "medium", locale=language)
+
+
+def medium_date(day: date) -> str:
+    """A date as `dateformat('medium')` writes it, remembered (a results page shows 50 dates,
+    and formatting one costs more than the rest of its row)."""
+    return _medium_date(day, str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]))
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel and give templates the language list."""
     babel.init_app(
         app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
     )
+    app.add_template_filter(medium_date, "medium_date")
 
     # A deadline is stored as the midnight that ends its last day: pages show that day.
     from register.services.working_days import last_day

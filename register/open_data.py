@@ -31,23 +31,29 @@ the files and document every column.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import fcntl
+import functools
 import hashlib
+import io
 import json
+import multiprocessing
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
+from urllib.parse import quote
 
 import click
+import orjson
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -56,7 +62,7 @@ from sqlalchemy.orm import Session
 
 from register.database import write_intent
 from register.extensions import db
-from register.models import RegisterEntry
+from register.models import EntryStatus, RegisterEntry
 
 HOLDERS_CSV = "holders.csv"
 ARRAYS_CSV = "arrays.csv"
@@ -311,16 +317,22 @@ def read_manifest(folder: Path) -> Manifest | None:
 
 
 class _Output:
-    """A file being written under a temporary name in its final folder."""
+    """A file being written under a temporary name in its final folder, hashed as it goes."""
 
     def __init__(self, folder: Path, name: str) -> None:
         self.name = name
         self.final = folder / name
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX)
         self.path = Path(temporary)
-        # newline="": the csv module writes its own CRLF and keeps line breaks inside fields.
-        self.stream: IO[str] = open(descriptor, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self.stream: IO[bytes] = open(descriptor, "wb")  # noqa: SIM115
+        self.digest = hashlib.sha256()
         self.rows = 0
+
+    def write(self, text: str) -> None:
+        """Append text (UTF-8)."""
+        data = text.encode()
+        self.digest.update(data)
+        self.stream.write(data)
 
     def finish(self) -> FileInfo:
         """Flush the file to disk, make it world-readable and describe it."""
@@ -328,11 +340,7 @@ class _Output:
         os.fsync(self.stream.fileno())
         self.stream.close()
         self.path.chmod(0o644)  # mkstemp makes 0600; the web server may run as another user
-        digest = hashlib.sha256()
-        with self.path.open("rb") as stream:
-            while chunk := stream.read(1 << 20):
-                digest.update(chunk)
-        return FileInfo(self.name, self.rows, self.path.stat().st_size, digest.hexdigest())
+        return FileInfo(self.name, self.rows, self.path.stat().st_size, self.digest.hexdigest())
 
     def discard(self) -> None:
         """Close and remove the temporary file (after a failure)."""
@@ -345,43 +353,62 @@ def _cell(value: Any) -> str:
     """A JSON value as a CSV cell: codes joined with ";", true/false, "" for nothing."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(item) for item in value)
+        return LIST_SEPARATOR.join(map(str, value))
     return str(value)
+
+
+_PERSON_COLUMNS = {
+    "responsible_person_name": "full_name",
+    "responsible_person_phone": "phone",
+    "responsible_person_email": "email",
+}
+_HOLDER_NAMES = tuple(column.name for column in HOLDER_COLUMNS)
+_ARRAY_NAMES = tuple(column.name for column in ARRAY_COLUMNS)
+_RETENTION_COLUMNS = {
+    "retention_value": "value",
+    "retention_unit": "unit",
+    "retention_condition": "condition",
+}
 
 
 def holder_row(entry: dict[str, Any]) -> list[str]:
     """The holders.csv row of an entry as the API gives it (`entry_json`)."""
     person = entry.get("responsible_person") or {}
-    values = {
-        **entry,
-        "responsible_person_name": person.get("full_name"),
-        "responsible_person_phone": person.get("phone"),
-        "responsible_person_email": person.get("email"),
-    }
-    return [_cell(values.get(column.name)) for column in HOLDER_COLUMNS]
+    return [
+        _cell(person.get(_PERSON_COLUMNS[name]) if name in _PERSON_COLUMNS else entry.get(name))
+        for name in _HOLDER_NAMES
+    ]
 
 
 def array_rows(entry: dict[str, Any]) -> Iterator[list[str]]:
     """The arrays.csv rows of an entry as the API gives it (`entry_json`)."""
+    number = entry["registration_number"]
     for array in entry.get("arrays") or []:
         retention = array.get("retention") or {}
-        values = {
-            **array,
-            "registration_number": entry["registration_number"],
-            "array_id": array.get("id"),
-            "retention_value": retention.get("value"),
-            "retention_unit": retention.get("unit"),
-            "retention_condition": retention.get("condition"),
-        }
-        yield [_cell(values.get(column.name)) for column in ARRAY_COLUMNS]
+        row = []
+        for name in _ARRAY_NAMES:
+            if name in _RETENTION_COLUMNS:
+                value = retention.get(_RETENTION_COLUMNS[name])
+            elif name == "registration_number":
+                value = number
+            elif name == "array_id":
+                value = array.get("id")
+            else:
+                value = array.get(name)
+            row.append(_cell(value))
+        yield row
 
 
 def json_line(entry: dict[str, Any]) -> str:
     """One line of holders.jsonl: compact UTF-8 JSON, with no raw line separator inside."""
-    text = json.dumps(entry, ensure_ascii=False, separators=(",", ":"))
+    text = orjson.dumps(entry).decode()  # compact, UTF-8, as json.dumps(separators=(",", ":"))
     # json.dumps escapes \n and \r; U+2028/U+2029 are line breaks to str.splitlines, so escape
     # them too: every reader then sees exactly one object per line.
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
@@ -405,24 +432,97 @@ def _read_session() -> Iterator[Session]:
                 yield session
 
 
-def iter_entries(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[RegisterEntry]:
-    """Every entry in (sort name, registration number) order, `batch_size` rows in memory."""
-    key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
+class _Entry(NamedTuple):
+    """What `api.holders.entry_json` reads of an entry, read as plain values (no ORM object,
+    no per-column result processing: a large part of an export's time went there)."""
+
+    registration_number: str
+    legal_name: str
+    short_name: str | None
+    tin: str | None
+    legal_form_code: str | None
+    region_code: str | None
+    sector_code: str | None
+    status: EntryStatus
+    registered_on: date
+    updated_on: date
+    status_changed_on: date | None
+    cross_border: bool
+    special_categories: bool
+    version_number: int
+    public_snapshot: dict[str, Any]
+
+
+_TEXT_COLUMNS = _Entry._fields[:7]
+
+
+def _day(value: Any) -> Any:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+_STATUSES = {status.value: status for status in EntryStatus}
+
+
+def _entry(row: tuple[Any, ...]) -> RegisterEntry:
+    """A raw row (`iter_rows`) as the entry `entry_json` reads."""
+    return cast(
+        RegisterEntry,
+        _Entry(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            _STATUSES[row[7]],
+            _day(row[8]),
+            _day(row[9]),
+            _day(row[10]),
+            bool(row[11]),
+            bool(row[12]),
+            row[13],
+            orjson.loads(row[14]),
+        ),
+    )
+
+
+def iter_rows(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+    """Every entry in (sort name, registration number) order, in batches of `batch_size` raw
+    rows: plain text, numbers and the snapshot's JSON text, the same on both databases (no
+    ORM object, no per-column result processing: most of an export's time went there)."""
+    table = RegisterEntry.__table__.c
+    key = sa.tuple_(table.sort_name, table.registration_number)
+    raw = (
+        *(table[name] for name in _TEXT_COLUMNS),
+        *(
+            sa.type_coerce(table[name], sa.String)
+            for name in ("status", "registered_on", "updated_on", "status_changed_on")
+        ),
+        sa.type_coerce(table.cross_border, sa.Integer),
+        sa.type_coerce(table.special_categories, sa.Integer),
+        table.version_number,
+        sa.cast(table.public_snapshot, sa.Text),
+        table.sort_name,
+    )
+    statement = (
+        sa.select(*raw).order_by(table.sort_name, table.registration_number).limit(batch_size)
+    )
     after: tuple[str, str] | None = None
     while True:
-        statement = (
-            sa.select(RegisterEntry)
-            .order_by(RegisterEntry.sort_name, RegisterEntry.registration_number)
-            .limit(batch_size)
-        )
-        if after is not None:
-            statement = statement.where(key > sa.tuple_(*after))
-        batch = list(session.scalars(statement))
-        yield from batch
+        page = statement if after is None else statement.where(key > sa.tuple_(*after))
+        batch = [tuple(row) for row in session.execute(page)]
+        if batch:
+            yield batch
         if len(batch) < batch_size:
             return
-        after = (batch[-1].sort_name, batch[-1].registration_number)
-        session.expunge_all()  # forget the batch: memory stays flat however large the register
+        after = (batch[-1][15], batch[-1][0])
+
+
+def iter_entries(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[RegisterEntry]:
+    """Every entry in (sort name, registration number) order, as `entry_json` reads it."""
+    for batch in iter_rows(session, batch_size):
+        yield from map(_entry, batch)
 
 
 @contextlib.contextmanager
@@ -453,39 +553,93 @@ def _remove_stale_temporaries(folder: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _write_data(folder: Path, batch_size: int) -> tuple[int, list[_Output]]:
-    """Write the three data files under temporary names; the caller moves them into place."""
+# What the workers render with, set before they are forked: the labels and the URL maker.
+_RENDERING: list[tuple[Any, Callable[[str], str]]] = []
+
+
+def _render(batch: list[tuple[Any, ...]]) -> tuple[str, str, str, int]:
+    """One batch of raw rows as holders.csv, arrays.csv and holders.jsonl text, and the number
+    of array rows (in a worker process, or here)."""
     from register.api.holders import entry_json
+
+    labels, url = _RENDERING[0]
+    holders_text, arrays_text = io.StringIO(), io.StringIO()
+    holders, arrays = csv.writer(holders_text), csv.writer(arrays_text)
+    lines = []
+    array_count = 0
+    for raw in batch:
+        data = entry_json(_entry(raw), labels, url)
+        holders.writerow(holder_row(data))
+        for row in array_rows(data):
+            arrays.writerow(row)
+            array_count += 1
+        lines.append(json_line(data))
+    return holders_text.getvalue(), arrays_text.getvalue(), "".join(lines), array_count
+
+
+def _entry_url(prefix: str, number: str) -> str:
+    return f"{prefix}{quote(number, safe='')}"
+
+
+def _write_data(folder: Path, batch_size: int, workers: int) -> tuple[int, list[_Output]]:
+    """Write the three data files under temporary names; the caller moves them into place.
+
+    This process reads the entries (one reader: one consistent snapshot) and `workers` forked
+    processes turn batches into text, in order, a few batches ahead at most (memory stays
+    flat); with fewer than 2 workers the batches are rendered here.
+    """
+    from register.services.register_entries import STATUS_LABELS
     from register.services.snapshots import Labels
 
     outputs: dict[str, _Output] = {}
+    pool = None
     try:
         for name in DATA_FILES:
             outputs[name] = _Output(folder, name)
-        holders = csv.writer(outputs[HOLDERS_CSV].stream)
-        arrays = csv.writer(outputs[ARRAYS_CSV].stream)
-        holders.writerow([column.name for column in HOLDER_COLUMNS])
-        arrays.writerow([column.name for column in ARRAY_COLUMNS])
+        for name, columns in ((HOLDERS_CSV, HOLDER_COLUMNS), (ARRAYS_CSV, ARRAY_COLUMNS)):
+            header = io.StringIO()
+            csv.writer(header).writerow([column.name for column in columns])
+            outputs[name].write(header.getvalue())
         count = 0
+
+        def write(rendered: tuple[str, str, str, int]) -> None:
+            holders_text, arrays_text, lines, array_count = rendered
+            outputs[HOLDERS_CSV].write(holders_text)
+            outputs[ARRAYS_CSV].write(arrays_text)
+            outputs[HOLDERS_JSONL].write(lines)
+            outputs[ARRAYS_CSV].rows += array_count
+
         with _read_session() as session:
             labels = Labels()
-            for entry in iter_entries(session, batch_size):
-                data = entry_json(entry, labels)
-                holders.writerow(holder_row(data))
-                for row in array_rows(data):
-                    arrays.writerow(row)
-                    outputs[ARRAYS_CSV].rows += 1
-                outputs[HOLDERS_JSONL].stream.write(json_line(data))
-                count += 1
+            labels.prime(STATUS_LABELS.values())
+            prefix = url_for("api.holders", _external=True) + "/"
+            _RENDERING[:] = [(labels, functools.partial(_entry_url, prefix))]
+            if workers > 1:
+                pool = multiprocessing.get_context("fork").Pool(workers)
+            pending: collections.deque[Any] = collections.deque()
+            for batch in iter_rows(session, batch_size):
+                count += len(batch)
+                if pool is None:
+                    write(_render(batch))
+                    continue
+                pending.append(pool.apply_async(_render, (batch,)))
+                while len(pending) > 2 * workers:
+                    write(pending.popleft().get())
+            while pending:
+                write(pending.popleft().get())
         outputs[HOLDERS_CSV].rows = outputs[HOLDERS_JSONL].rows = count
     except BaseException:
         for output in outputs.values():
             output.discard()
         raise
+    finally:
+        if pool is not None:
+            pool.terminate()
+        _RENDERING.clear()
     return count, list(outputs.values())
 
 
-def export(out_dir: Path, *, batch_size: int = BATCH_SIZE) -> Manifest:
+def export(out_dir: Path, *, batch_size: int = BATCH_SIZE, workers: int | None = None) -> Manifest:
     """Write holders.csv, arrays.csv, holders.jsonl and manifest.json into `out_dir`, atomically.
 
     Needs an application context; the API's links are made against SERVICE_URL and labels are
@@ -500,14 +654,16 @@ def export(out_dir: Path, *, batch_size: int = BATCH_SIZE) -> Manifest:
     ):
         _remove_stale_temporaries(folder)
         generated_at = datetime.now(UTC).replace(microsecond=0)
-        count, outputs = _write_data(folder, batch_size)
+        if workers is None:
+            workers = current_app.config.get("OPEN_DATA_WORKERS") or os.cpu_count() or 1
+        count, outputs = _write_data(folder, batch_size, workers)
         manifest_output: _Output | None = None
         try:
             files = {output.name: output.finish() for output in outputs}
             manifest = Manifest(generated_at, count, files)
             manifest_output = _Output(folder, MANIFEST)
-            json.dump(manifest.as_json(), manifest_output.stream, ensure_ascii=False, indent=2)
-            manifest_output.stream.write("\n")
+            manifest_output.write(json.dumps(manifest.as_json(), ensure_ascii=False, indent=2))
+            manifest_output.write("\n")
             manifest_output.finish()
         except BaseException:
             for output in [*outputs, *([manifest_output] if manifest_output else [])]:

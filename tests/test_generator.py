@@ -7,6 +7,7 @@ from collections import Counter
 import sqlalchemy as sa
 
 from register import generator
+from register import search_terms as register_search_terms
 from register.crypto.fields import decrypt
 from register.extensions import db
 from register.models import (
@@ -17,6 +18,7 @@ from register.models import (
     RegisterEntry,
     RegisterEntryVersion,
     RegistrationSequence,
+    search_terms,
 )
 from register.services import arrays, registry, snapshots
 from register.validation import check_email, check_phone, check_pin, check_tin
@@ -113,6 +115,20 @@ def test_generated_holders_pass_the_forms_rules_and_read_as_the_apps_own(app, cl
     page = registry.search(registry.Filters(q=word), limit=50)
     assert entries[0].registration_number in {entry.registration_number for entry in page.items}
     assert client.get(f"/registry/{entries[0].registration_number}").status_code == 200
+    # The words table holds every word of every entry (filled in bulk), and its triggers are
+    # back for whatever writes next; ids grow with the holders.
+    stored_terms = {
+        (term, number)
+        for term, number in db.session.execute(
+            sa.select(search_terms.c.term, search_terms.c.registration_number)
+        )
+    }
+    assert stored_terms == {
+        (word, entry.registration_number) for entry in entries for word in entry.search_text.split()
+    }
+    assert register_search_terms.triggers_present(db.session)
+    ids = [row.id for row in sorted(organisations, key=lambda row: row.created_at)]
+    assert len({identifier.int >> 88 for identifier in ids}) == len(ids)
     # An encrypted column is bound to its row, as the models' fields are.
     organisation = organisations[0]
     stored = db.session.execute(

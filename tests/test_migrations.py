@@ -157,6 +157,7 @@ def test_rebuilding_a_table_loses_no_row_of_its_children(make_app, scratch_datab
     assert before["breach_reports"] and before["complaints"]  # the later tables had rows
     review_tables = {
         "register_entries",
+        "register_search_terms",
         "register_entry_versions",
         "register_entry_events",
         "registration_sequences",

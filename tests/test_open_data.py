@@ -277,6 +277,18 @@ def test_names_with_commas_quotes_and_line_breaks_round_trip(folder):
     }
 
 
+def test_worker_processes_write_the_same_bytes_as_one_process(folder, tmp_path):
+    """Batches rendered by forked workers come back in order: the files are identical."""
+    for index in range(7):
+        published(f"Company {index}, «Quoted»", arrays=[array(f"Array {index}")])
+    alone = open_data.export(folder, batch_size=2, workers=0)
+    contents = {name: (folder / name).read_bytes() for name in FILES if name != "manifest.json"}
+    parallel = open_data.export(tmp_path / "parallel", batch_size=2, workers=2)
+    for name, content in contents.items():
+        assert (tmp_path / "parallel" / name).read_bytes() == content, name
+    assert alone.files == parallel.files and alone.holders == parallel.holders == 7
+
+
 def test_a_failed_export_leaves_the_previous_files_and_no_temporary_file(folder, monkeypatch):
     for name in ("One", "Two", "Three", "Four", "Five"):
         published(f"Company {name}")

@@ -431,3 +431,147 @@ def test_a_common_word_walks_the_sort_index_and_finds_the_same(client, monkeypat
     assert walk_api(client, 2, q="альянс", region="KG-O") == filtered
     assert len(expected["альянс"]) == 10 and len(filtered) == 4
     assert expected["xyz"] == []
+
+
+def _terms() -> set[tuple[str, str, str]]:
+    from register.models import search_terms
+
+    return {
+        (term, number, str(entry_id))
+        for term, number, entry_id in db.session.execute(
+            sa.select(
+                search_terms.c.term, search_terms.c.registration_number, search_terms.c.entry_id
+            )
+        )
+    }
+
+
+def _expected_terms() -> set[tuple[str, str, str]]:
+    return {
+        (word[:100], entry.registration_number, str(entry.id))
+        for entry in db.session.scalars(sa.select(RegisterEntry))
+        for word in entry.search_text.split()
+    }
+
+
+def test_the_words_table_follows_every_change_of_an_entry(client):
+    """Triggers keep `register_search_terms` equal to the words of every entry's search text,
+    on a new entry, a new name, a new number and a deleted entry."""
+    first = published("Общество «Береке-Транс»", "ОсОО Береке")
+    second = published("Ынтымак " + "ж" * 150)  # a word longer than a term: cut, like the query
+    db.session.flush()
+    assert _terms() == _expected_terms()
+    assert ("береке", first.registration_number, str(first.id)) in _terms()
+    first.legal_name = "Новое имя"
+    first.search_text = "новое имя " + first.registration_number.lower().replace("-", " ")
+    first.sort_name = "новое имя"
+    db.session.flush()
+    assert _terms() == _expected_terms()
+    assert not any(term == "береке" for term, _, _ in _terms())
+    second.registration_number = "PDH-2020-999999"
+    db.session.flush()
+    assert _terms() == _expected_terms()
+    from register.models import Certificate, RegisterEntryVersion
+
+    for model in (Certificate, RegisterEntryVersion):
+        db.session.execute(sa.delete(model).where(model.entry_id == first.id))
+    db.session.execute(sa.delete(RegisterEntry).where(RegisterEntry.id == first.id))
+    db.session.expire_all()
+    assert _terms() == _expected_terms()
+    assert all(number != first.registration_number for _, number, _ in _terms())
+
+
+def _pages_backwards(limit: int, filters: registry.Filters) -> list[str]:
+    """Every page from the last one back to the first, by `before` cursors."""
+    forward = registry.search(filters, limit=10_000)
+    if not forward.items:
+        return []
+    last = forward.items[-1]
+    found = [last.registration_number]
+    cursor = registry.Cursor(last.sort_name, last.registration_number)
+    for _ in range(100):
+        page = registry.search(filters, before=cursor, limit=limit)
+        found = [entry.registration_number for entry in page.items] + found
+        if page.previous_cursor is None:
+            return found
+        cursor = registry.Cursor.decode(page.previous_cursor)
+    raise AssertionError("too many pages")
+
+
+def test_the_words_walk_pages_both_ways_with_filters_and_counts(client, monkeypatch):
+    """The leapfrog walk of the words table gives the full-text index's results, order and
+    counts, forwards and backwards, with filters, with a prefix of several terms, and with a
+    prefix of too many terms (tested row by row)."""
+    names = [
+        "Общество «Альянс Капитал»",
+        "Общество «Альянс-Сервис»",
+        "Альянсы Востока",
+        "«Капитал Альянс» ЖЧК",
+        "Ала-Тоо Капитал",
+        "Капиталстрой Альянс",
+        "Общество «Восток»",
+    ]
+    for index, name in enumerate(names * 3):
+        published(name, region="KG-O" if index % 2 else "KG-GB")
+    queries = [
+        registry.Filters(q="альянс"),
+        registry.Filters(q="альянс капитал"),
+        registry.Filters(q="общество капитал"),
+        registry.Filters(q="капитал", region="KG-O"),
+        registry.Filters(q="аль кап", region="KG-GB"),
+        registry.Filters(q="восток общество"),
+        registry.Filters(q="нет такого"),
+    ]
+
+    def answers() -> list[tuple[list[str], list[str], int | None]]:
+        results = []
+        for filters in queries:
+            whole = registry.search(filters, limit=10_000, count=True)
+            forward = [entry.registration_number for entry in whole.items]
+            results.append((forward, _pages_backwards(2, filters), whole.count))
+        return results
+
+    expected = answers()
+    for forward, backward, count in expected:
+        assert backward == forward and count == len(forward)
+    assert len(expected[0][0]) == 15 and len(expected[3][0]) == 6 and expected[-1][0] == []
+    monkeypatch.setattr(registry, "COMMON", 1)
+    assert answers() == expected
+    monkeypatch.setattr(registry, "MAX_EXPANSIONS", 1)  # "аль" and "кап": too many terms
+    assert answers() == expected
+    monkeypatch.setattr(registry, "FIRST_BLOCK", 1)  # every block boundary crossed
+    monkeypatch.setattr(registry, "LAST_BLOCK", 2)
+    assert answers() == expected
+
+
+def test_a_common_word_with_filters_is_counted_to_a_lower_cap(client, monkeypatch):
+    """A common word alone is counted in the full-text index up to 10 000; with filters each
+    match must be read, so it is counted to FILTERED_COUNT_CAP and the page says "more than"."""
+    for index in range(5):
+        published(f"Общество «Альянс {index}»", region="KG-O")
+    monkeypatch.setattr(registry, "COMMON", 1)
+    monkeypatch.setattr(registry, "FILTERED_COUNT_CAP", 3)
+    alone = registry.search(registry.Filters(q="альянс"), count=True)
+    assert (alone.count, alone.count_cap) == (5, registry.COUNT_CAP)
+    filtered = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
+    assert (filtered.count, filtered.count_cap) == (4, 3)
+    page = client.get("/registry", query_string={"q": "альянс", "region": "KG-O"})
+    assert "More than 3 entries" in page.get_data(as_text=True)
+    assert len(filtered.items) == 5  # the page itself is whole
+    monkeypatch.setattr(registry, "COMMON", 10)  # rare again: counted exactly, to 10 000
+    rare = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
+    assert (rare.count, rare.count_cap) == (5, registry.COUNT_CAP)
+
+
+@pytest.mark.parametrize("language", ["ky", "ru", "en"])
+def test_remembered_dates_read_as_babel_writes_them(app, language):
+    from datetime import date
+
+    import flask_babel
+
+    from register.i18n import medium_date
+
+    with app.test_request_context(f"/?lang={language}"):
+        for day in (date(2019, 1, 10), date(2024, 2, 29), date(2026, 12, 31)):
+            assert medium_date(day) == flask_babel.format_date(day, "medium")
+            assert medium_date(day) == medium_date(day)

@@ -8,6 +8,7 @@ problem naming it, never a 500.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -51,8 +52,10 @@ def holder_url(number: str) -> str:
     return f"{prefix}{quote(number, safe='')}"
 
 
-def summary(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
-    """What a list gives of an entry."""
+def summary(
+    entry: RegisterEntry, labels: Labels, url: Callable[[str], str] = holder_url
+) -> dict[str, Any]:
+    """What a list gives of an entry (`url` makes an entry's API address from its number)."""
     return {
         "registration_number": entry.registration_number,
         "legal_name": entry.legal_name,
@@ -65,12 +68,12 @@ def summary(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
         "sector": entry.sector_code,
         "sector_label": labels.code("sector", entry.sector_code or ""),
         "status": entry.status.value,
-        "status_label": str(STATUS_LABELS[entry.status]),
+        "status_label": labels.text(STATUS_LABELS[entry.status]),
         "registered_on": entry.registered_on.isoformat(),
         "updated_on": entry.updated_on.isoformat(),
         "cross_border": entry.cross_border,
         "special_categories": entry.special_categories,
-        "url": holder_url(entry.registration_number),
+        "url": url(entry.registration_number),
     }
 
 
@@ -95,13 +98,15 @@ def array_json(array_id: str, values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def entry_json(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
+def entry_json(
+    entry: RegisterEntry, labels: Labels, url: Callable[[str], str] = holder_url
+) -> dict[str, Any]:
     """The whole public entry: the summary, the organisation's public fields, arrays, version."""
     snapshot = entry.public_snapshot or {}
     organisation = snapshot.get("organisation") or {}
     responsible = (snapshot.get("people") or {}).get("responsible")
     return {
-        **summary(entry, labels),
+        **summary(entry, labels, url),
         "version": entry.version_number,
         "status_changed_on": entry.status_changed_on.isoformat()
         if entry.status_changed_on
@@ -124,7 +129,7 @@ def entry_json(entry: RegisterEntry, labels: Labels) -> dict[str, Any]:
                 (snapshot.get("arrays") or {}).items(), key=lambda item: str(item[1].get("name"))
             )
         ],
-        "versions_url": holder_url(entry.registration_number) + "/versions",
+        "versions_url": url(entry.registration_number) + "/versions",
     }
 
 

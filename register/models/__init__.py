@@ -47,6 +47,7 @@ from register.models.register_entries import (
     RegisterEntryEvent,
     RegisterEntryVersion,
     RegistrationSequence,
+    search_terms,
 )
 from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
@@ -100,4 +101,5 @@ __all__ = [
     "ReviewComment",
     "Role",
     "User",
+    "search_terms",
 ]

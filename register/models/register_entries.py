@@ -33,6 +33,8 @@ class EntryStatus(enum.StrEnum):
 
 
 _status_type = string_enum(EntryStatus)
+_C_STRING_500 = sa.String(500).with_variant(sa.String(500, collation="C"), "postgresql")
+_C_STRING_40 = sa.String(40).with_variant(sa.String(40, collation="C"), "postgresql")
 
 
 class RegisterEntry(TimestampMixin, Model):
@@ -47,7 +49,7 @@ class RegisterEntry(TimestampMixin, Model):
     organisation_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="RESTRICT"), unique=True
     )
-    registration_number: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    registration_number: Mapped[str] = mapped_column(_C_STRING_40, unique=True)
     status: Mapped[EntryStatus] = mapped_column(_status_type, default=EntryStatus.REGISTERED)
     registered_on: Mapped[date] = mapped_column(sa.Date)
     updated_on: Mapped[date] = mapped_column(sa.Date)  # last publication or change of status
@@ -67,7 +69,9 @@ class RegisterEntry(TimestampMixin, Model):
     # SQLite only: the row's id in the FTS5 index `register_entries_fts` (kept in step by
     # triggers). PostgreSQL searches a GIN index on the column itself and leaves this empty.
     search_rowid: Mapped[int | None] = mapped_column(sa.BigInteger, default=None, unique=True)
-    sort_name: Mapped[str] = mapped_column(sa.String(500), default="")  # normalised legal name
+    # The normalised legal name. Code-point order on PostgreSQL whatever the database's
+    # collation, as on SQLite and in Python: search merges ordered ranges in Python.
+    sort_name: Mapped[str] = mapped_column(_C_STRING_500, default="")
     cross_border: Mapped[bool] = mapped_column(default=False, index=True)
     special_categories: Mapped[bool] = mapped_column(default=False, index=True)
     array_count: Mapped[int] = mapped_column(default=0)
@@ -76,6 +80,34 @@ class RegisterEntry(TimestampMixin, Model):
     versions: Mapped[list[RegisterEntryVersion]] = relationship(
         back_populates="entry", order_by="RegisterEntryVersion.number", lazy="raise"
     )
+
+
+# Every word of an entry's search text, with the entry's place in the results' order
+# (sort name, number) as the rest of the key: one index range per word gives its entries already
+# in order, so a page of a common word is read, not sorted (`services.registry`). Kept in step
+# with `register_entries` by triggers (revision 5c1e0d7a9b21), whatever writes the entries.
+TERM_LENGTH = 100  # longer words are cut here, on both sides
+search_terms = sa.Table(
+    "register_search_terms",
+    Model.metadata,
+    sa.Column(
+        "term",
+        # Byte order on PostgreSQL, whatever the database's collation: prefix ranges rely on it.
+        sa.String(TERM_LENGTH).with_variant(sa.String(TERM_LENGTH, collation="C"), "postgresql"),
+        nullable=False,
+    ),
+    sa.Column("sort_name", _C_STRING_500, nullable=False),
+    sa.Column("registration_number", _C_STRING_40, nullable=False),
+    sa.Column(
+        "entry_id",
+        sa.Uuid(),
+        sa.ForeignKey("register_entries.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.PrimaryKeyConstraint("term", "sort_name", "registration_number"),
+    sqlite_with_rowid=False,
+)
 
 
 class RegisterEntryVersion(Model):

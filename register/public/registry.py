@@ -7,7 +7,9 @@ results (400), never an error page.
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from urllib.parse import quote
+
+from flask import abort, g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from register.models import EntryStatus, ReferenceList
@@ -57,8 +59,16 @@ def registry_search() -> tuple[str, int]:
         choices=_choices(),
         labels=labels,
         status_labels=STATUS_LABELS,
-        count_cap=registry.COUNT_CAP,
+        entry_href=_entry_href,
     ), (400 if error else 200)
+
+
+def _entry_href(number: str) -> str:
+    """An entry page's path; url_for is asked once per request, not once per row."""
+    prefix = g.get("entry_href_prefix")
+    if prefix is None:
+        prefix = g.entry_href_prefix = url_for("public.registry_entry", number="0")[:-1]
+    return f"{prefix}{quote(number, safe='')}"
 
 
 @blueprint.get("/registry/<string:number>")

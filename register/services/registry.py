@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,8 +25,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from register.extensions import db
-from register.models import EntryStatus, ReferenceList, RegisterEntry
+from register.models import EntryStatus, ReferenceList, RegisterEntry, search_terms
 from register.models import RegisterEntryVersion as EntryVersion
+from register.models.register_entries import TERM_LENGTH
 from register.search_text import words
 from register.services import reference
 
@@ -35,7 +37,11 @@ MAX_QUERY = 200  # characters of a query that are read; more is a 400 in the API
 MAX_WORDS = 12
 MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
-COMMON = 5_000  # more full-text matches than this, and the sort index is walked instead
+FILTERED_COUNT_CAP = 1_000  # a common word with filters: each match is read to be counted
+COMMON = 5_000  # more full-text matches than this, and the words table is walked instead
+MAX_EXPANSIONS = 16  # terms a prefix may stand for and still be walked as one word
+FIRST_BLOCK = 64  # rows read from one term's range at a time, at first (then doubling)
+LAST_BLOCK = 4096
 _NUMBER = re.compile(r"^[A-Za-z]{1,20}-\d{4}-\d{1,9}$")
 _TIN = re.compile(r"^\d{14}$")
 BOOLEANS = {"true": True, "false": False}
@@ -115,8 +121,9 @@ class Page:
     items: list[RegisterEntry]
     next_cursor: str | None
     previous_cursor: str | None
-    count: int | None = None  # capped at COUNT_CAP (None when not asked for)
+    count: int | None = None  # up to count_cap + 1 (None when not asked for)
     filters: Filters = field(default_factory=Filters)
+    count_cap: int = 10_000  # more matches than this show as "more than …"
 
 
 def _codes(list_code: ReferenceList) -> set[str]:
@@ -174,13 +181,51 @@ def query_words(q: str) -> list[str]:
     return words(q)[:MAX_WORDS]
 
 
-def _text_condition(q: str) -> sa.ColumnElement[bool] | None:
-    """The WHERE clause of a text query; None: the query has nothing to look for."""
+@dataclass
+class _Text:
+    """How a text query is answered: a condition on the entries, or a walk of the words table."""
+
+    condition: sa.ColumnElement[bool] | None = None
+    walk: list[list[str]] | None = None  # per query word, its terms (a word's entries in order)
+    others: list[sa.ColumnElement[bool]] = field(default_factory=list)  # words without a stream
+    indexed: sa.ColumnElement[bool] | None = None  # the full-text condition (for the count)
+    probe: sa.Select[Any] | None = None  # the full-text index's matches alone (for the count)
+    common: bool = False  # more than COMMON matches
+
+
+def _like(word: str) -> sa.ColumnElement[bool]:
+    """The word as a test of one row's search text (a prefix from 3 characters)."""
+    padded = sa.literal(" ") + RegisterEntry.search_text + sa.literal(" ")
+    return padded.like(f"% {word}%") if len(word) >= 3 else padded.like(f"% {word} %")
+
+
+def _expansions(word: str) -> list[str] | None:
+    """The terms a query word matches (itself; every term it begins, from 3 characters), read
+    by skipping along the words index; None when there are more than MAX_EXPANSIONS."""
+    word = word[:TERM_LENGTH]
+    if len(word) < 3:
+        return [word]
+    term = search_terms.c.term
+    end = word + "\U0010ffff"
+    found: list[str] = []
+    for _ in range(MAX_EXPANSIONS + 1):
+        lower = term >= word if not found else term > found[-1]
+        following = db.session.scalar(
+            sa.select(term).where(lower, term < end).order_by(term).limit(1)
+        )
+        if following is None:
+            return found
+        found.append(following)
+    return None
+
+
+def _text(q: str) -> _Text | None:
+    """How to answer a text query; None: the query has nothing to look for."""
     stripped = q.strip()
     if _TIN.match(stripped):
-        return RegisterEntry.tin == stripped
+        return _Text(condition=RegisterEntry.tin == stripped)
     if _NUMBER.match(stripped):
-        return RegisterEntry.registration_number == stripped.upper()
+        return _Text(condition=RegisterEntry.registration_number == stripped.upper())
     words = query_words(stripped)
     if not words:
         return None
@@ -201,30 +246,31 @@ def _text_condition(q: str) -> sa.ColumnElement[bool] | None:
         probe = matching
     # The full-text index fetches every match, and the page then sorts them by name: right
     # for rare words, seconds for a word in a third of all names. When the index holds more
-    # than COMMON matches, walk the (sort name, number) index instead and test each row's
-    # words: the first page is then found after a few hundred rows. Same rows, same order.
+    # than COMMON matches, the words table is walked instead: each word's entries come in
+    # results order, and the words' ranges are intersected by leapfrogging (a range that lags
+    # seeks to where another one is), so a page costs a few index ranges. A word with too
+    # many terms (a 3-letter prefix of hundreds of names) is tested row by row instead.
     common = db.session.scalar(
         sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
     )
     if int(common or 0) < COMMON:
-        return indexed
-    padded = sa.literal(" ") + RegisterEntry.search_text + sa.literal(" ")
-    return sa.and_(
-        *(
-            padded.like(f"% {word}%") if len(word) >= 3 else padded.like(f"% {word} %")
-            for word in words
-        )
-    )
+        return _Text(condition=indexed, indexed=indexed, probe=probe)
+    streams: list[list[str]] = []
+    others: list[sa.ColumnElement[bool]] = []
+    for word in dict.fromkeys(words):
+        expanded = _expansions(word)
+        if expanded is None:
+            others.append(_like(word))
+        else:
+            streams.append(expanded)
+    if not streams:  # only prefixes of hundreds of terms: test every row along the sort index
+        return _Text(condition=sa.and_(*others), indexed=indexed, probe=probe, common=True)
+    return _Text(walk=streams, others=others, indexed=indexed, probe=probe, common=True)
 
 
-def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]] | None:
-    """Every condition of the filters; None when the text query can match nothing."""
+def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Every condition of the filters but the text query's."""
     conditions: list[sa.ColumnElement[bool]] = []
-    if filters.q:
-        text = _text_condition(filters.q)
-        if text is None:
-            return None
-        conditions.append(text)
     if filters.tin:
         conditions.append(RegisterEntry.tin == filters.tin)
     if filters.region:
@@ -250,26 +296,38 @@ def search(
 ) -> Page:
     """One page of entries matching the filters, in (sort name, number) order."""
     conditions = _conditions(filters)
-    if conditions is None:
+    text = _text(filters.q) if filters.q else _Text()
+    if text is None:
         return Page([], None, None, 0 if count else None, filters)
-    key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
     # A list shows no snapshot: leave the largest column unread.
-    statement = (
-        sa.select(RegisterEntry)
-        .where(*conditions)
-        .options(
-            sa.orm.defer(RegisterEntry.public_snapshot), sa.orm.defer(RegisterEntry.search_text)
-        )
-    )
-    if before is not None:
-        statement = statement.where(key < sa.tuple_(before.sort_name, before.number)).order_by(
-            RegisterEntry.sort_name.desc(), RegisterEntry.registration_number.desc()
-        )
+    unread = (sa.orm.defer(RegisterEntry.public_snapshot), sa.orm.defer(RegisterEntry.search_text))
+    if text.walk is not None:
+        cursor = before or after
+        start = (cursor.sort_name, cursor.number) if cursor is not None else None
+        ids = _walk(text.walk, [*conditions, *text.others], start, before is not None, limit + 1)
+        found = {
+            row.id: row
+            for row in db.session.scalars(
+                sa.select(RegisterEntry).where(RegisterEntry.id.in_(ids)).options(*unread)
+            )
+        }
+        rows = [found[entry_id] for entry_id in ids if entry_id in found]
     else:
-        if after is not None:
-            statement = statement.where(key > sa.tuple_(after.sort_name, after.number))
-        statement = statement.order_by(RegisterEntry.sort_name, RegisterEntry.registration_number)
-    rows = list(db.session.scalars(statement.limit(limit + 1)))
+        if text.condition is not None:
+            conditions.append(text.condition)
+        key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
+        statement = sa.select(RegisterEntry).where(*conditions).options(*unread)
+        if before is not None:
+            statement = statement.where(key < sa.tuple_(before.sort_name, before.number)).order_by(
+                RegisterEntry.sort_name.desc(), RegisterEntry.registration_number.desc()
+            )
+        else:
+            if after is not None:
+                statement = statement.where(key > sa.tuple_(after.sort_name, after.number))
+            statement = statement.order_by(
+                RegisterEntry.sort_name, RegisterEntry.registration_number
+            )
+        rows = list(db.session.scalars(statement.limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     if before is not None:
@@ -282,11 +340,176 @@ def search(
     else:
         next_cursor = last.encode() if (last and more) else None
         previous_cursor = first.encode() if (first and after is not None) else None
-    total = None
+    total, cap = None, COUNT_CAP
     if count:
-        capped = sa.select(RegisterEntry.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
-        total = int(db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0)
-    return Page(rows, next_cursor, previous_cursor, total, filters)
+        total, cap = _count(conditions, text)
+    return Page(rows, next_cursor, previous_cursor, total, filters, cap)
+
+
+def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> tuple[int, int]:
+    """How many entries match, counted up to a cap + 1; and the cap.
+
+    Words alone are counted in the full-text index (no entry is read). Words with filters are
+    counted up to COUNT_CAP when they are rare, and up to FILTERED_COUNT_CAP when they are common
+    (each match is then read to test the filters: "more than 1 000" is all a person needs).
+    """
+    cap = COUNT_CAP
+    if text.probe is not None and not conditions:
+        counted: sa.Select[Any] = text.probe.limit(cap + 1)
+    else:
+        where = list(conditions)
+        if text.common:
+            cap = FILTERED_COUNT_CAP
+        if text.indexed is not None:  # the full-text index's condition stands for every word
+            where.append(text.indexed)
+        elif text.condition is not None:
+            where.append(text.condition)
+        counted = sa.select(RegisterEntry.id).where(*where).limit(cap + 1)
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    return int(found or 0), cap
+
+
+# -- walking the words table -------------------------------------------------------------------
+
+Key = tuple[str, str]  # (sort name, registration number): a place in the results' order
+
+
+class _Stream:
+    """One query word's entries in results order: the union of its terms' index ranges, read
+    in blocks (one query per term) that double in size as the walk goes on."""
+
+    def __init__(self, terms: list[str], descending: bool) -> None:
+        self.terms = terms
+        self.descending = descending
+        self.rows: list[tuple[Key, uuid.UUID]] = []
+        self.position = 0
+        self.complete = False  # the buffer holds every row from its start to the end
+        self.block = FIRST_BLOCK
+
+    def _beyond(self, key: Key, target: Key, inclusive: bool) -> bool:
+        """Whether `key` is at (when inclusive) or past `target` in the walk's direction."""
+        if key == target:
+            return inclusive
+        return key < target if self.descending else key > target
+
+    def seek(self, target: Key | None, inclusive: bool) -> tuple[Key, uuid.UUID] | None:
+        """The first row at or past `target` (strictly past unless inclusive); None at the end."""
+        while True:
+            rows = self.rows
+            while (
+                self.position < len(rows)
+                and target is not None
+                and not self._beyond(rows[self.position][0], target, inclusive)
+            ):
+                self.position += 1
+            if self.position < len(rows):
+                return rows[self.position]
+            if self.complete:
+                return None
+            start = target
+            if rows and (start is None or self._beyond(rows[-1][0], start, False)):
+                start, inclusive = rows[-1][0], False
+            self._fetch(start, inclusive)
+
+    def _fetch(self, start: Key | None, inclusive: bool) -> None:
+        table = search_terms.c
+        key = sa.tuple_(table.sort_name, table.registration_number)
+        order = (
+            (table.sort_name.desc(), table.registration_number.desc())
+            if self.descending
+            else (table.sort_name, table.registration_number)
+        )
+        merged: list[tuple[Key, uuid.UUID]] = []
+        limits: list[Key] = []
+        for term in self.terms:
+            statement = sa.select(table.sort_name, table.registration_number, table.entry_id).where(
+                table.term == term
+            )
+            if start is not None:
+                bound = sa.tuple_(*start)
+                if self.descending:
+                    statement = statement.where(key <= bound if inclusive else key < bound)
+                else:
+                    statement = statement.where(key >= bound if inclusive else key > bound)
+            found = [
+                ((sort_name, number), entry_id)
+                for sort_name, number, entry_id in db.session.execute(
+                    statement.order_by(*order).limit(self.block)
+                )
+            ]
+            if len(found) == self.block:
+                limits.append(found[-1][0])
+            merged += found
+        # Rows past the first full block's last key may miss another term's rows: kept later.
+        merged.sort(key=lambda row: row[0], reverse=self.descending)
+        if limits:
+            edge = max(limits) if self.descending else min(limits)
+            merged = [row for row in merged if not self._beyond(row[0], edge, False)]
+        deduplicated: list[tuple[Key, uuid.UUID]] = []
+        for row in merged:  # one entry, several terms of the same word
+            if not deduplicated or deduplicated[-1][0] != row[0]:
+                deduplicated.append(row)
+        self.rows, self.position = deduplicated, 0
+        self.complete = not limits
+        self.block = min(self.block * 2, LAST_BLOCK)
+
+
+def _next_match(
+    streams: list[_Stream], start: Key | None, inclusive: bool
+) -> tuple[Key, Any] | None:
+    """The first entry past `start` that every stream holds (leapfrog: each stream in turn
+    seeks to the furthest key seen, until they all stand on the same one)."""
+    target, including = start, inclusive
+    agreed = 0
+    index = 0
+    while True:
+        row = streams[index].seek(target, including)
+        if row is None:
+            return None
+        if row[0] == target and including:
+            agreed += 1
+        else:
+            target, including, agreed = row[0], True, 1
+        if agreed == len(streams):
+            return row
+        index = (index + 1) % len(streams)
+
+
+def _walk(
+    words: list[list[str]],
+    conditions: list[sa.ColumnElement[bool]],
+    start: Key | None,
+    descending: bool,
+    wanted: int,
+) -> list[uuid.UUID]:
+    """The ids of the first `wanted` entries past `start` that hold a term of every word and
+    meet the conditions, in the walk's order."""
+    streams = [_Stream(terms, descending) for terms in words]
+    found: list[uuid.UUID] = []
+    key, inclusive = start, False
+    batch = max(wanted, FIRST_BLOCK)
+    while len(found) < wanted:
+        candidates: list[uuid.UUID] = []
+        while len(candidates) < batch:
+            match = _next_match(streams, key, inclusive)
+            if match is None:
+                break
+            key, inclusive = match[0], False
+            candidates.append(match[1])
+        if not candidates:
+            break
+        if conditions:
+            kept = set(
+                db.session.scalars(
+                    sa.select(RegisterEntry.id).where(RegisterEntry.id.in_(candidates), *conditions)
+                )
+            )
+            candidates = [entry_id for entry_id in candidates if entry_id in kept]
+        found += candidates
+        if match is None:
+            break
+        batch = min(batch * 2, LAST_BLOCK)
+    return found[:wanted]
 
 
 def storable(text: str) -> bool:

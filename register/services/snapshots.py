@@ -301,11 +301,32 @@ class Labels:
         self.language = current_language()
         self._items = {(item.list_code, item.code): item for item in all_items()}
         self._territories = Locale.parse(self.language).territories
+        self._labels: dict[tuple[str, str], str] = {}
 
     def code(self, list_code: str, code: str) -> str:
         """The label of a code (the code itself if the list does not know it)."""
-        item = self._items.get((list_code, code))
-        return item.label(self.language) if item is not None else code
+        found = self._labels.get((list_code, code))
+        if found is None:
+            item = self._items.get((list_code, code))
+            found = item.label(self.language) if item is not None else code
+            self._labels[(list_code, code)] = found
+        return found
+
+    def prime(self, texts: Iterable[Any] = ()) -> None:
+        """Translate every code's label and `texts` now: a process forked afterwards (the
+        open-data export's workers) then reads them without the app's context."""
+        for list_code, code in self._items:
+            self.code(list_code, code)
+        for label in texts:
+            self.text(label)
+
+    def text(self, label: Any) -> str:
+        """A lazy label (an enum's, say) as text in this language, translated once."""
+        key = ("", str(id(label)))
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = str(label)
+        return found
 
     def country(self, code: str) -> str:
         """A country's name in the current language."""

@@ -6,7 +6,7 @@ link's token. Confidential text is stored encrypted (`*_encrypted` columns); new
 so nothing existing is rewritten and the downgrade drops them.
 
 Revision ID: a1ac576a1548
-Revises: 9e0cf8aaf208
+Revises: 5c1e0d7a9b21
 Create Date: 2026-11-23 03:47:04.783994
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a1ac576a1548'
-down_revision = '9e0cf8aaf208'
+down_revision = '5c1e0d7a9b21'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,38 @@ class ConfigurationError(RuntimeError):
     """A required setting is missing or malformed; the message names it."""
 
 
+# The fixed public holidays of the Kyrgyz Republic (Labour Code, Article 113): New Year,
+# Orthodox Christmas, Defender of the Fatherland Day, International Women's Day, Nooruz, the
+# Day of the People's April Revolution, Labour Day, Constitution Day, Victory Day, Independence
+# Day, and the Days of History and Commemoration of Ancestors.
+DEFAULT_PUBLIC_HOLIDAYS = "01-01,01-07,02-23,03-08,03-21,04-07,05-01,05-05,05-09,08-31,11-07,11-08"
+
+
+def parse_holidays(raw: str, name: str) -> tuple[str, ...]:
+    """Holidays as `MM-DD` (every year) or `YYYY-MM-DD`; ConfigurationError names a bad one."""
+    from datetime import date
+
+    found: list[str] = []
+    for part in raw.split(","):
+        text = part.strip()
+        if not text:
+            continue
+        pieces = text.split("-")
+        try:
+            if len(pieces) == 2 and all(len(p) == 2 for p in pieces):
+                date(2000, int(pieces[0]), int(pieces[1]))  # 2000 is a leap year: 02-29 is valid
+            elif len(pieces) == 3 and len(pieces[0]) == 4:
+                date(int(pieces[0]), int(pieces[1]), int(pieces[2]))
+            else:
+                raise ValueError(text)
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"{name} holds dates as MM-DD or YYYY-MM-DD, comma-separated; got {text!r}"
+            ) from exc
+        found.append(text)
+    return tuple(found)
+
+
 class Config:
     """Settings shared by every environment, read from `environ` (default: os.environ)."""
 
@@ -118,6 +150,21 @@ class Config:
         self.HIGH_RISK_SPECIAL_CATEGORIES = self.get_bool("HIGH_RISK_SPECIAL_CATEGORIES", True)
         self.HIGH_RISK_CROSS_BORDER = self.get_bool("HIGH_RISK_CROSS_BORDER", True)
         self.APPEAL_DAYS = self.get_int("APPEAL_DAYS", 30)
+        # Breach reports and complaints (DESIGN.md §2): a holder reports a breach within
+        # BREACH_REPORT_HOURS of detecting it; the agency triages a report within
+        # BREACH_TRIAGE_WORKING_DAYS and a complaint within COMPLAINT_TRIAGE_WORKING_DAYS.
+        # Working days skip Saturdays, Sundays and PUBLIC_HOLIDAYS: comma-separated `MM-DD`
+        # (every year) or `YYYY-MM-DD` (one year: Orozo Ait, Kurman Ait and days moved by decree
+        # change every year and are added here). The default is the fixed holidays of the
+        # Labour Code of the Kyrgyz Republic.
+        self.BREACH_REPORT_HOURS = self.get_int("BREACH_REPORT_HOURS", 72)
+        self.BREACH_TRIAGE_WORKING_DAYS = self.get_int("BREACH_TRIAGE_WORKING_DAYS", 3)
+        self.COMPLAINT_TRIAGE_WORKING_DAYS = self.get_int("COMPLAINT_TRIAGE_WORKING_DAYS", 10)
+        self.PUBLIC_HOLIDAYS = parse_holidays(
+            self.get("PUBLIC_HOLIDAYS") or DEFAULT_PUBLIC_HOLIDAYS, "PUBLIC_HOLIDAYS"
+        )
+        # Anyone may file a complaint without an account: throttled per address.
+        self.RATE_LIMIT_COMPLAINT_IP = self.get("RATE_LIMIT_COMPLAINT_IP") or "10 per hour"
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
         self.LOG_JSON = self.get_bool("LOG_JSON", False)
         self.LOG_LEVEL = self.get("LOG_LEVEL") or "INFO"

@@ -6,6 +6,7 @@ import pyotp
 from flask_babel import lazy_gettext as _l
 
 from register.database import utcnow
+from register.demo_breaches import seed_breaches, seed_complaints
 from register.demo_declarations import seed_declarations
 from register.demo_organisations import DEMO_HOLDER_EMAIL, seed_organisations
 from register.extensions import db
@@ -69,4 +70,6 @@ def seed() -> str:
     lines.append("  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
     lines.extend(seed_organisations(find_by_email(DEMO_HOLDER_EMAIL)))
     lines.extend(seed_declarations(find_by_email(DEMO_HOLDER_EMAIL)))
+    lines.extend(seed_breaches(find_by_email(DEMO_HOLDER_EMAIL)))
+    lines.extend(seed_complaints())
     return "\n".join(lines)

@@ -64,6 +64,11 @@ def init_app(app: Flask) -> None:
     )
     app.add_template_filter(medium_date, "medium_date")
 
+    # A deadline is stored as the midnight that ends its last day: pages show that day.
+    from register.services.working_days import last_day
+
+    app.add_template_filter(last_day, "deadline_day")
+
     @app.context_processor
     def inject_languages() -> dict[str, object]:
         return {

@@ -13,6 +13,12 @@ from register.extensions import db
 from register.models import (
     AccessRequest,
     AccessRequestAddressee,
+    BreachFollowUp,
+    BreachQuestion,
+    BreachReport,
+    BreachStatus,
+    Complaint,
+    ComplaintStatus,
     Declaration,
     DeclarationEvent,
     DeclarationKind,
@@ -311,3 +317,61 @@ class RegisterEntryEventFactory(BaseFactory):
     from_status = "registered"
     to_status = "suspended"
     grounds = "Inspection found processing without a legal basis."
+
+
+class BreachReportFactory(BaseFactory):
+    """A breach report filed in time, received by the agency (made directly, not by the form)."""
+
+    class Meta:
+        model = BreachReport
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    status = BreachStatus.RECEIVED
+    detected_at = factory.LazyFunction(lambda: utcnow() - timedelta(hours=5))
+    occurred_at = factory.LazyAttribute(lambda report: report.detected_at - timedelta(hours=1))
+    filed_at = factory.LazyFunction(utcnow)
+    report_due_at = factory.LazyAttribute(lambda report: report.detected_at + timedelta(hours=72))
+    triage_due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=3))
+    nature_codes = factory.LazyFunction(lambda: ["confidentiality"])
+    description = "An e-mail with a customer list was sent to a wrong address."
+    contact_name = "Responsible Person"
+    contact_email = "dpo@company.example.kg"
+
+
+class BreachFollowUpFactory(BaseFactory):
+    """Information added to a breach report later."""
+
+    class Meta:
+        model = BreachFollowUp
+
+    report = factory.SubFactory(BreachReportFactory)
+    report_id = factory.SelfAttribute("report.id")
+    information = "The recipient confirmed the deletion."
+
+
+class BreachQuestionFactory(BaseFactory):
+    """The agency's question about a breach report, not answered yet."""
+
+    class Meta:
+        model = BreachQuestion
+
+    report = factory.SubFactory(BreachReportFactory)
+    report_id = factory.SelfAttribute("report.id")
+    question = "How many customers were on the list?"
+
+
+class ComplaintFactory(BaseFactory):
+    """A complaint about an unregistered processor, received (its link's token unknown)."""
+
+    class Meta:
+        model = Complaint
+
+    receipt_number = factory.Sequence(lambda n: f"C-TEST-{n:04d}")
+    access_token_hash = factory.Sequence(lambda n: f"{n:064x}")
+    status = ComplaintStatus.RECEIVED
+    processor_name = "Unregistered Shop"
+    what_happened = "The shop published my phone number."
+    complainant_name = "Test Complainant"
+    received_at = factory.LazyFunction(utcnow)
+    due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))

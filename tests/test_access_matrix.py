@@ -43,6 +43,9 @@ from register.models import (
     AccessRequest,
     AccessRequestAddressee,
     ActivityEntry,
+    BreachQuestion,
+    BreachReport,
+    Complaint,
     Declaration,
     DeclarationStatus,
     Document,
@@ -59,7 +62,7 @@ from register.models import (
     Role,
     User,
 )
-from register.services import accounts, register_entries, tokens
+from register.services import accounts, breaches, complaints, register_entries, tokens
 from register.services import members as member_service
 from tests.factories import (
     ArrayFactory,
@@ -123,6 +126,11 @@ class World:
     array: PersonalDataArray  # one of the organisation's personal data arrays
     paper: Organisation  # entered by the agency from a paper submission; nobody acts for it
     paper_array: PersonalDataArray  # one of the paper organisation's arrays
+    # Made only by the routes that need them (`prepare`), to keep the other cases cheap:
+    breach: BreachReport | None = None  # the organisation's breach report
+    breach_question: BreachQuestion | None = None  # the agency's open question about it
+    complaint: Complaint | None = None  # a complaint about the organisation
+    complaint_token: str = ""  # its secret link's token
 
     def users(self) -> list[User]:
         """Every user of the world."""
@@ -428,6 +436,117 @@ def _export_open_data(world: World) -> None:
     open_data.export(open_data.export_dir())
 
 
+def _file_breach(world: World) -> None:
+    """holder_own reports a breach of the organisation, detected an hour ago."""
+    detected = utcnow() - timedelta(hours=1)
+    world.breach = breaches.file_report(
+        world.organisation,
+        world.holder_own,
+        breaches.BreachDetails(
+            occurred_at=detected,
+            detected_at=detected,
+            nature_codes=["confidentiality"],
+            description="Customer list e-mailed to a wrong address.",
+            contact_name="Own Holder",
+            contact_email="dpo@company.example.kg",
+        ),
+    )
+    db.session.commit()
+
+
+def _breach_assessed_by_inspector(world: World) -> None:
+    """The report is the inspector's to assess (and any supervisor's)."""
+    _file_breach(world)
+    assert world.breach is not None
+    breaches.start_assessment(world.breach, world.inspector, world.breach.lock_version)
+    db.session.commit()
+
+
+def _breach_question_asked(world: World) -> None:
+    """The inspector asked holder_own's organisation a question about its report."""
+    _breach_assessed_by_inspector(world)
+    assert world.breach is not None
+    world.breach_question = breaches.ask_question(
+        world.breach, world.inspector, "Was the message recalled?", world.breach.lock_version
+    )
+    db.session.commit()
+
+
+def _breach(world: World) -> dict[str, Any]:
+    assert world.breach is not None
+    return {"organisation_id": world.organisation.id, "report_id": world.breach.id}
+
+
+def _agency_breach(world: World) -> dict[str, Any]:
+    assert world.breach is not None
+    return {"report_id": world.breach.id}
+
+
+def _breach_state(world: World) -> tuple[Any, ...]:
+    assert world.breach is not None
+    report = db.session.get(BreachReport, world.breach.id)
+    assert report is not None
+    return (report.status, report.assignee_id, report.lock_version)
+
+
+def _breach_lock_version(world: World) -> dict[str, Any]:
+    assert world.breach is not None
+    return {"lock_version": str(world.breach.lock_version)}
+
+
+def _breach_answer(world: World) -> dict[str, Any]:
+    assert world.breach_question is not None
+    return {f"q-{world.breach_question.id.hex[:8]}-answer": "Yes, within the hour."}
+
+
+def _breach_answered(world: World) -> Any:
+    assert world.breach_question is not None
+    return db.session.get(BreachQuestion, world.breach_question.id).answered_at
+
+
+def _file_complaint(world: World) -> None:
+    """Someone complained about the organisation (its entry is published)."""
+    _publish(world)
+    entry = register_entries.entry_of(world.organisation.id)
+    assert entry is not None
+    world.complaint, world.complaint_token = complaints.file_complaint(
+        complaints.ComplaintDetails(
+            what_happened="My data was shared without my consent.",
+            complainant_name="Citizen Complainant",
+            registration_number=entry.registration_number,
+        )
+    )
+    db.session.commit()
+
+
+def _complaint_assessed_by_inspector(world: World) -> None:
+    _file_complaint(world)
+    assert world.complaint is not None
+    complaints.start_assessment(world.complaint, world.inspector, world.complaint.lock_version)
+    db.session.commit()
+
+
+def _agency_complaint(world: World) -> dict[str, Any]:
+    assert world.complaint is not None
+    return {"complaint_id": world.complaint.id}
+
+
+def _complaint_state(world: World) -> tuple[Any, ...]:
+    assert world.complaint is not None
+    complaint = db.session.get(Complaint, world.complaint.id)
+    assert complaint is not None
+    return (complaint.status, complaint.assignee_id, complaint.lock_version)
+
+
+def _complaint_lock_version(world: World) -> dict[str, Any]:
+    assert world.complaint is not None
+    return {"lock_version": str(world.complaint.lock_version)}
+
+
+def _complaints_filed(world: World) -> int:
+    return _count(Complaint)
+
+
 def _paper(world: World) -> dict[str, Any]:
     return {"organisation_id": world.paper.id}
 
@@ -466,6 +585,8 @@ SUPERVISOR = frozenset({"supervisor"})
 REVIEW_PAGE = row(SIGN_IN, 403, 403, 200, 200, 403)
 TO_DECLARATION = Redirect("/agency/declarations/{declaration.id}")
 TO_PAPER = Redirect("/agency/paper/{paper.id}")
+TO_BREACH = Redirect("/agency/breaches/{breach.id}")
+TO_COMPLAINT = Redirect("/agency/complaints/{complaint.id}")
 
 # fmt: off
 EXPECTATIONS: dict[str, Route] = {
@@ -630,6 +751,22 @@ EXPECTATIONS: dict[str, Route] = {
         },
     ),
     "holder.termination_notice": Route(OWN_PAGE, url_values=_organisation),
+    # Breach reports: every member of the organisation files, completes and answers them.
+    "holder.breaches_list": Route(OWN_PAGE, url_values=_organisation),
+    "holder.new_breach": Route(OWN_PAGE, url_values=_organisation),
+    "holder.breach": Route(OWN_PAGE, url_values=_breach, prepare=_file_breach),
+    "holder.breach_follow_up": Route(OWN_PAGE, url_values=_breach, prepare=_file_breach),
+    "holder.answer_breach_question": Route(
+        owner_action("/organisation/{organisation.id}/breaches/{breach.id}"),
+        url_values=lambda world: {
+            **_breach(world),
+            "question_id": world.breach_question.id,  # type: ignore[union-attr]
+        },
+        prepare=_breach_question_asked,
+        form=_breach_answer,
+        effect=_breach_answered,
+        effect_for=OWNER,
+    ),
     # Colleagues: every member sees them, owners change them.
     "holder.members": Route(OWN_PAGE, url_values=_organisation),
     "holder.invite": Route(
@@ -734,6 +871,73 @@ EXPECTATIONS: dict[str, Route] = {
         effect_for=REVIEWERS,
     ),
     # Organisations: search, the file (its opening is logged), the entry, the certificate.
+    # Breach reports: inspectors and supervisors triage them (each opening is logged).
+    "agency.breaches_list": Route(REVIEW_PAGE),
+    "agency.breach": Route(
+        REVIEW_PAGE,
+        url_values=_agency_breach,
+        prepare=_file_breach,
+        effect=lambda world: _logged("breach_report.opened", world.breach),
+        effect_for=REVIEWERS,
+    ),
+    "agency.assess_breach": Route(
+        row(SIGN_IN, 403, 403, TO_BREACH, TO_BREACH, 403),
+        url_values=_agency_breach,
+        prepare=_file_breach,
+        form=_breach_lock_version,
+        effect=_breach_state,
+        effect_for=REVIEWERS,
+    ),
+    # Assessed by the inspector: the inspector or any supervisor asks and decides.
+    "agency.ask_breach_question": Route(
+        row(SIGN_IN, 403, 403, TO_BREACH, TO_BREACH, 403),
+        url_values=_agency_breach,
+        prepare=_breach_assessed_by_inspector,
+        form=lambda world: {"question": "Who received it?", **_breach_lock_version(world)},
+        effect=_breach_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.decide_breach": Route(
+        row(SIGN_IN, 403, 403, TO_BREACH, TO_BREACH, 403),
+        url_values=_agency_breach,
+        prepare=_breach_assessed_by_inspector,
+        form=lambda world: {
+            "decision": "close",
+            "grounds": "The message was recalled at once.",
+            **_breach_lock_version(world),
+        },
+        effect=_breach_state,
+        effect_for=REVIEWERS,
+    ),
+    # Complaints: inspectors and supervisors triage them (each opening is logged).
+    "agency.complaints_list": Route(REVIEW_PAGE),
+    "agency.complaint": Route(
+        REVIEW_PAGE,
+        url_values=_agency_complaint,
+        prepare=_file_complaint,
+        effect=lambda world: _logged("complaint.opened", world.complaint),
+        effect_for=REVIEWERS,
+    ),
+    "agency.assess_complaint": Route(
+        row(SIGN_IN, 403, 403, TO_COMPLAINT, TO_COMPLAINT, 403),
+        url_values=_agency_complaint,
+        prepare=_file_complaint,
+        form=_complaint_lock_version,
+        effect=_complaint_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.decide_complaint": Route(
+        row(SIGN_IN, 403, 403, TO_COMPLAINT, TO_COMPLAINT, 403),
+        url_values=_agency_complaint,
+        prepare=_complaint_assessed_by_inspector,
+        form=lambda world: {
+            "decision": "not_upheld",
+            "grounds": "The holder had the complainant's consent.",
+            **_complaint_lock_version(world),
+        },
+        effect=_complaint_state,
+        effect_for=REVIEWERS,
+    ),
     "agency.organisations": Route(REVIEW_PAGE),
     "agency.organisation": Route(
         REVIEW_PAGE,
@@ -797,6 +1001,19 @@ EXPECTATIONS: dict[str, Route] = {
     "api.openapi": Route(everyone(200)),
     # Open data: the page and the exported files, for everyone.
     "public.open_data": Route(everyone(200)),
+    # Complaints: anyone files one without an account, and follows it through its secret link.
+    "public.new_complaint": Route(everyone(200), effect=_complaints_filed),
+    "public.complaint_received": Route(
+        everyone(200),
+        session=lambda world: {
+            "complaint_receipt": {"number": "C-TEST-0001", "token": "t" * 43}
+        },
+    ),
+    "public.complaint_status": Route(
+        everyone(200),
+        url_values=lambda world: {"token": world.complaint_token},
+        prepare=_file_complaint,
+    ),
     "public.open_data_file": Route(
         everyone(200),
         url_values=lambda world: {"filename": "holders.csv"},

@@ -301,6 +301,118 @@ def test_sentinels_never_reach_the_database(make_app, scratch_database_url, db):
             db.engine.dispose()
 
 
+def test_breach_reports_and_complaints_leave_no_plaintext_in_the_database(
+    make_app, scratch_database_url, db
+):
+    """A breach report (its description, details, contact, reason for lateness, a follow-up)
+    and a complaint (the complainant's name and contact, what happened), filed through their
+    forms, are not readable in the SQLite file or in pg_dump."""
+    marker = uuid.uuid4().hex[:12]
+    description = f"Сентинел утечка Өмүр {marker}"
+    details = f"Sentinel salaries of staff {marker}"
+    contact_name = f"Контакт Ңүө {marker}"
+    contact_email = f"Breach.Contact.{marker}@Example.KG"
+    late_reason = f"Sentinel late reason {marker}"
+    follow_up = f"Sentinel follow-up {marker}"
+    complainant = f"Арыз ээси Үңөр {marker}"
+    complainant_email = f"Complainant.{marker}@Example.KG"
+    phone_digits = f"555{int(marker[:6], 16) % 1000000:06d}"
+    what_happened = f"Sentinel passport posted {marker}"
+
+    scratch = make_app(TEST_DATABASE_URL=scratch_database_url)
+    db.session.remove()
+    db.session.configure(bind=None)
+    try:
+        with scratch.app_context():
+            flask_migrate.upgrade()
+            ensure_data_key(scratch)
+            membership = factories.MembershipFactory()
+            organisation_id = membership.organisation_id
+            holder_id = membership.user.get_id()
+        holder = scratch.test_client()
+        with holder.session_transaction() as session:
+            session["_user_id"] = holder_id
+        filed = holder.post_form(
+            f"/organisation/{organisation_id}/breaches/new",
+            {
+                "occurred_at": "2020-01-01T10:00",
+                "detected_at": "2020-01-01T11:00",
+                "nature_codes": ["confidentiality"],
+                "description": description,
+                "data_details": details,
+                "subjects_told": "no",
+                "contact_name": contact_name,
+                "contact_email": contact_email,
+                "late_reason": late_reason,
+            },
+        )
+        assert filed.status_code == 302, filed.get_data(as_text=True)[:500]
+        added = holder.post_form(
+            filed.headers["Location"] + "/follow-up", {"information": follow_up}
+        )
+        assert added.status_code == 302
+        public = scratch.test_client()
+        complained = public.post_form(
+            "/complaints/new",
+            {
+                "holder": "unregistered",
+                "processor_name": "Sentinel Processor",
+                "what_happened": what_happened,
+                "complainant_name": complainant,
+                "complainant_email": complainant_email,
+                "complainant_phone": f"0{phone_digits}",
+                "consents_to_contact": "y",
+                "action": "submit",
+            },
+        )
+        assert complained.status_code == 302
+
+        with scratch.app_context():
+            from register.models import BreachReport, Complaint
+
+            report = db.session.scalars(sa.select(BreachReport)).one()
+            complaint = db.session.scalars(sa.select(Complaint)).one()
+            assert report.description == description
+            assert (report.contact_email or "").casefold() == contact_email.casefold()
+            assert report.filed_late and report.late_reason == late_reason
+            assert complaint.complainant_name == complainant
+            assert (complaint.complainant_email or "").casefold() == complainant_email.casefold()
+            assert complaint.complainant_phone is not None
+            ciphertexts = [
+                stored(db, BreachReport, "description_encrypted", report.id),
+                stored(db, Complaint, "complainant_name_encrypted", complaint.id),
+            ]
+            db.session.remove()
+            forbidden = _sentinels(
+                description,
+                details,
+                contact_name,
+                contact_email,
+                late_reason,
+                follow_up,
+                complainant,
+                complainant_email,
+                what_happened,
+                phone_digits,
+                f"{phone_digits[:3]} {phone_digits[3:5]} {phone_digits[5:7]} {phone_digits[7:]}",
+            )
+            if ON_POSTGRES:
+                dumps = [_dump_postgres(scratch_database_url)]
+            else:
+                dumps = [_sqlite_files(scratch_database_url)]
+                db.engine.dispose()
+                dumps.append(_sqlite_files(scratch_database_url))
+            for dump in dumps:
+                assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
+                for ciphertext in ciphertexts:
+                    assert ciphertext is not None
+                    assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+    finally:
+        with scratch.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def test_confirmation_link_waiting_in_the_database_does_not_carry_the_email(client, db):
     """The link waits in notifications.link until mailed; its token must not hold the address.
 

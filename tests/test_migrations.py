@@ -138,8 +138,11 @@ def test_rebuilding_a_table_loses_no_row_of_its_children(make_app, scratch_datab
         before = row_counts(_db.engine)
         assert before["register_entry_versions"] and before["certificates"]
         assert before["declaration_versions"] and before["review_comments"]
-        # One step down (rebuilds register_entries): every table keeps every row.
+        # One step down (rebuilds register_entries): every table keeps every row, but for the
+        # tables of later revisions, which the downgrade drops with their rows (breach reports,
+        # complaints).
         flask_migrate.downgrade(revision="d11437b169d6")
+        kept = table_names(_db.engine)
         flask_migrate.upgrade()
         one_step = row_counts(_db.engine)
         # Down past the review (rebuilds declarations): their children keep every row.
@@ -148,7 +151,10 @@ def test_rebuilding_a_table_loses_no_row_of_its_children(make_app, scratch_datab
         after = row_counts(_db.engine)
         _db.session.remove()
         _db.engine.dispose()
-    assert one_step == before
+    assert {name: count for name, count in one_step.items() if name in kept} == {
+        name: count for name, count in before.items() if name in kept
+    }
+    assert before["breach_reports"] and before["complaints"]  # the later tables had rows
     review_tables = {
         "register_entries",
         "register_search_terms",
@@ -157,6 +163,8 @@ def test_rebuilding_a_table_loses_no_row_of_its_children(make_app, scratch_datab
         "registration_sequences",
         "certificates",
     }
-    assert {name: count for name, count in after.items() if name not in review_tables} == {
-        name: count for name, count in before.items() if name not in review_tables
+    assert {
+        name: count for name, count in after.items() if name not in review_tables and name in kept
+    } == {
+        name: count for name, count in before.items() if name not in review_tables and name in kept
     }

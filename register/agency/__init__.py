@@ -1,7 +1,16 @@
-"""The agency's side: work queues for inspectors and supervisors."""
+"""The agency's side: work queues for inspectors and supervisors (declarations, breach reports,
+complaints, access requests), organisations and paper filing."""
 
 from flask import Blueprint
 
 blueprint = Blueprint("agency", __name__, url_prefix="/agency")
 
-from register.agency import access_requests, documents, organisations, paper, review  # noqa: E402, F401
+from register.agency import (  # noqa: E402, F401
+    access_requests,
+    breaches,
+    complaints,
+    documents,
+    organisations,
+    paper,
+    review,
+)

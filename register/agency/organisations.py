@@ -25,7 +25,14 @@ from register.downloads import attachment, certificate_download
 from register.extensions import db
 from register.models import Organisation, ReferenceList, RegisterEntry, Role, User
 from register.permissions import roles_required
-from register.services import activity, reference, register_entries, staff_search
+from register.services import (
+    activity,
+    breaches,
+    complaints,
+    reference,
+    register_entries,
+    staff_search,
+)
 from register.services import documents as document_service
 from register.services.declarations import KIND_LABELS, STATUS_LABELS, declarations_of
 
@@ -99,6 +106,10 @@ def _organisation_page(
         events=events,
         actors=actors,
         declarations=declarations_of(organisation),
+        breach_reports=breaches.reports_of(organisation),
+        breach_labels=breaches.STATUS_LABELS,
+        complaints=complaints.about(organisation),
+        complaint_labels=complaints.STATUS_LABELS,
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
         entry_labels=register_entries.STATUS_LABELS,
@@ -114,7 +125,8 @@ def _organisation_page(
 @roles_required(*REVIEWERS)
 @writes_on_get
 def organisation(organisation_id: uuid.UUID) -> tuple[str, int]:
-    """An organisation's file: details, entry and the grounds of its changes, declarations."""
+    """An organisation's file: details, entry and the grounds of its changes, declarations,
+    breach reports and complaints."""
     found = _organisation(organisation_id)
     activity.record("organisation.opened", object_type="organisation", object_id=str(found.id))
     return _organisation_page(found)

@@ -1,4 +1,5 @@
-"""A holder's side: its organisation, people, documents, colleagues and access requests."""
+"""A holder's side: its organisation, people, documents, colleagues, access requests and breach
+reports."""
 
 from flask import Blueprint
 
@@ -8,6 +9,7 @@ blueprint = Blueprint("holder", __name__, url_prefix="/organisation")
 from register.holder import (  # noqa: E402, F401
     access,
     arrays,
+    breaches,
     documents,
     members,
     registration,

@@ -1,6 +1,15 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 from register.models.activity import ActivityChainHead, ActivityEntry
+from register.models.breaches import (
+    OPEN_BREACH_STATUSES,
+    BreachFollowUp,
+    BreachNature,
+    BreachQuestion,
+    BreachReport,
+    BreachStatus,
+)
+from register.models.complaints import OPEN_COMPLAINT_STATUSES, Complaint, ComplaintStatus
 from register.models.declarations import (
     PENDING_STATUSES,
     Declaration,
@@ -44,6 +53,8 @@ from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
 __all__ = [
     "INDIVIDUAL_ENTREPRENEUR",
+    "OPEN_BREACH_STATUSES",
+    "OPEN_COMPLAINT_STATUSES",
     "PENDING_STATUSES",
     "STAFF_ROLES",
     "AccessRequest",
@@ -51,7 +62,14 @@ __all__ = [
     "AccessRequestStatus",
     "ActivityChainHead",
     "ActivityEntry",
+    "BreachFollowUp",
+    "BreachNature",
+    "BreachQuestion",
+    "BreachReport",
+    "BreachStatus",
     "Certificate",
+    "Complaint",
+    "ComplaintStatus",
     "Declaration",
     "DeclarationEvent",
     "DeclarationKind",

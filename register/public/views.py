@@ -1,4 +1,5 @@
-"""Public views: home page, certificate check, liveness and readiness."""
+"""Public views: home page, certificate check, liveness and readiness (the register, open data
+and complaints add theirs)."""
 
 from __future__ import annotations
 
@@ -56,4 +57,7 @@ def verify(code: str) -> tuple[str, int]:
 
 
 import register.public.open_data_views  # noqa: E402, F401 - adds the open-data pages
-from register.public import registry  # noqa: E402, F401 - adds the register's pages
+from register.public import (  # noqa: E402, F401 - add the register's and complaint pages
+    complaints,
+    registry,
+)

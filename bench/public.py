@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/public.py [--holders 1200000] [--seed 1] [--only sqlite|postgresql]
                                      [--queries 100] [--entries 200] [--duration 15]
+                                     [--skip http] [--skip open-data]
 
 For each database (the SQLite file `bench/data/register-<holders>.sqlite3`, and the PostgreSQL
 database `bench_register` on BENCH_POSTGRES_URL, default postgresql://postgres@127.0.0.1:5432/,
@@ -707,8 +708,10 @@ def run(database: Database, options: argparse.Namespace, summary: Summary) -> No
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
-    over_http(database, queries, options, summary)
-    open_data(database, summary)
+    if "http" not in options.skip:
+        over_http(database, queries, options, summary)
+    if "open-data" not in options.skip:
+        open_data(database, summary)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -725,6 +728,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=8, help="concurrent HTTP connections")
     parser.add_argument(
         "--python-load", action="store_true", help="use the Python load generator even with wrk"
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=("http", "open-data"),
+        help="leave out a part (repeatable), e.g. to time search alone",
     )
     options = parser.parse_args(argv)
     summary = Summary()

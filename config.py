@@ -98,6 +98,8 @@ class Config:
         self.OPEN_DATA_DIR = self.get("OPEN_DATA_DIR") or str(
             Path(self.INSTANCE_PATH) / "open-data"
         )
+        # Processes that render the export's batches (0: one per CPU; 1: in the exporting one).
+        self.OPEN_DATA_WORKERS = self.get_int("OPEN_DATA_WORKERS", 0)
 
         self.LANGUAGES = ("ky", "ru", "en")
         self.BABEL_DEFAULT_LOCALE = self.get("DEFAULT_LOCALE") or "ky"

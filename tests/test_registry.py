@@ -598,3 +598,28 @@ def test_remembered_dates_read_as_babel_writes_them(app, language):
         for day in (date(2019, 1, 10), date(2024, 2, 29), date(2026, 12, 31)):
             assert medium_date(day) == flask_babel.format_date(day, "medium")
             assert medium_date(day) == medium_date(day)
+
+
+def test_filters_that_keep_many_entries_give_the_same_pages(client, monkeypatch):
+    """Filters alone that keep many entries are marked likely for SQLite's planner (it then
+    walks the name order): the pages, both ways, and the counts do not change."""
+    for index in range(9):
+        published(f"Холдер {index}", region="KG-O" if index % 3 else "KG-GB")
+    queries = [
+        registry.Filters(region="KG-O"),
+        registry.Filters(region="KG-GB", status=EntryStatus.REGISTERED),
+        registry.Filters(region="KG-T"),
+    ]
+
+    def answers() -> list[tuple[list[str], list[str], int | None]]:
+        results = []
+        for filters in queries:
+            whole = registry.search(filters, limit=10_000, count=True)
+            forward = [entry.registration_number for entry in whole.items]
+            results.append((forward, _pages_backwards(2, filters), whole.count))
+        return results
+
+    expected = answers()
+    assert [len(forward) for forward, _, _ in expected] == [6, 3, 0]
+    monkeypatch.setattr(registry, "SELECTIVE", 0)  # every filter "keeps many"
+    assert answers() == expected

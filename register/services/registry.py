@@ -37,6 +37,7 @@ MAX_QUERY = 200  # characters of a query that are read; more is a 400 in the API
 MAX_WORDS = 12
 MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
+SELECTIVE = 2_000  # filters that keep fewer entries are read by their index and sorted
 FILTERED_COUNT_CAP = 1_000  # a common word with filters: each match is read to be counted
 COMMON = 5_000  # more full-text matches than this, and the words table is walked instead
 MAX_EXPANSIONS = 16  # terms a prefix may stand for and still be walked as one word
@@ -314,10 +315,16 @@ def search(
         }
         rows = [found[entry_id] for entry_id in ids if entry_id in found]
     else:
+        where = list(conditions)
         if text.condition is not None:
-            conditions.append(text.condition)
+            where.append(text.condition)
+        elif where and _many(where):
+            # Filters alone that keep many entries: SQLite, which has no statistics per value,
+            # would read all of them by a filter's index and sort them; marked likely (true for
+            # most rows), its planner walks the name order instead and stops after one page.
+            where = [sa.func.likely(condition) for condition in where]
         key = sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
-        statement = sa.select(RegisterEntry).where(*conditions).options(*unread)
+        statement = sa.select(RegisterEntry).where(*where).options(*unread)
         if before is not None:
             statement = statement.where(key < sa.tuple_(before.sort_name, before.number)).order_by(
                 RegisterEntry.sort_name.desc(), RegisterEntry.registration_number.desc()
@@ -349,6 +356,14 @@ def search(
     elif count:
         total, cap = _count(conditions, text)
     return Page(rows, next_cursor, previous_cursor, total, filters, cap)
+
+
+def _many(conditions: list[sa.ColumnElement[bool]]) -> bool:
+    """On SQLite, whether more than SELECTIVE entries meet the conditions (read by index)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    probe = sa.select(RegisterEntry.id).where(*conditions).limit(SELECTIVE + 1).subquery()
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(probe)) or 0) > SELECTIVE
 
 
 def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> tuple[int, int]:

@@ -230,8 +230,8 @@ def sample_entries(count: int, seed: int) -> list[Sampled]:
     found: dict[str, Sampled] = {}
     # Pivots are drawn between the smallest and the largest id: the generator's ids are not
     # spread over all of UUID space (they grow with the holders).
-    low = db.session.scalar(sa.select(sa.func.min(entries.id)))
-    high = db.session.scalar(sa.select(sa.func.max(entries.id)))
+    low = db.session.scalar(sa.select(entries.id).order_by(entries.id).limit(1))
+    high = db.session.scalar(sa.select(entries.id).order_by(entries.id.desc()).limit(1))
     if low is None or high is None:
         return []
     for _ in range(count * 5):

@@ -567,15 +567,15 @@ def test_the_words_walk_pages_both_ways_with_filters_and_counts(client, monkeypa
     assert answers() == expected
 
 
-def test_a_common_word_with_filters_is_counted_to_a_lower_cap(client, monkeypatch):
-    """A common word alone is counted in the full-text index up to 10 000; with filters each
-    match must be read, so it is counted to FILTERED_COUNT_CAP and the page says "more than"."""
+def test_a_common_word_is_counted_to_a_lower_cap(client, monkeypatch):
+    """A common word's matches are counted along the words table to COMMON_COUNT_CAP, with or
+    without filters, and the page says "more than"; rare words are counted to 10 000."""
     for index in range(5):
         published(f"Общество «Альянс {index}»", region="KG-O")
     monkeypatch.setattr(registry, "COMMON", 1)
-    monkeypatch.setattr(registry, "FILTERED_COUNT_CAP", 3)
+    monkeypatch.setattr(registry, "COMMON_COUNT_CAP", 3)
     alone = registry.search(registry.Filters(q="альянс"), count=True)
-    assert (alone.count, alone.count_cap) == (5, registry.COUNT_CAP)
+    assert (alone.count, alone.count_cap) == (4, 3)
     filtered = registry.search(registry.Filters(q="альянс", region="KG-O"), count=True)
     assert (filtered.count, filtered.count_cap) == (4, 3)
     page = client.get("/registry", query_string={"q": "альянс", "region": "KG-O"})

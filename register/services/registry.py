@@ -38,7 +38,7 @@ MAX_WORDS = 12
 MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
 SELECTIVE = 2_000  # filters that keep fewer entries are read by their index and sorted
-FILTERED_COUNT_CAP = 1_000  # a common word with filters: each match is read to be counted
+COMMON_COUNT_CAP = 1_000  # a common word's matches are counted to here (along the words table)
 COMMON = 5_000  # more full-text matches than this, and the words table is walked instead
 MAX_EXPANSIONS = 16  # terms a prefix may stand for and still be walked as one word
 FIRST_BLOCK = 64  # rows read from one term's range at a time, at first (then doubling)
@@ -251,22 +251,35 @@ def _text(q: str) -> _Text | None:
     # results order, and the words' ranges are intersected by leapfrogging (a range that lags
     # seeks to where another one is), so a page costs a few index ranges. A word with too
     # many terms (a 3-letter prefix of hundreds of names) is tested row by row instead.
-    common = db.session.scalar(
-        sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
-    )
-    if int(common or 0) < COMMON:
+    # How common: the words table's rows of the rarest word (its terms), counted to COMMON by
+    # index; that bounds the matches. Only when every word stands for too many terms is the
+    # full-text index asked instead.
+    expansions = {word: _expansions(word) for word in dict.fromkeys(words)}
+    bounded = [terms for terms in expansions.values() if terms is not None]
+    if bounded:
+        fewest = min(_term_rows(terms) for terms in bounded)
+    else:
+        fewest = int(
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
+            )
+            or 0
+        )
+    if fewest < COMMON:
         return _Text(condition=indexed, indexed=indexed, probe=probe)
-    streams: list[list[str]] = []
-    others: list[sa.ColumnElement[bool]] = []
-    for word in dict.fromkeys(words):
-        expanded = _expansions(word)
-        if expanded is None:
-            others.append(_like(word))
-        else:
-            streams.append(expanded)
-    if not streams:  # only prefixes of hundreds of terms: test every row along the sort index
+    others = [_like(word) for word, terms in expansions.items() if terms is None]
+    if not bounded:  # only prefixes of hundreds of terms: test every row along the sort index
         return _Text(condition=sa.and_(*others), indexed=indexed, probe=probe, common=True)
-    return _Text(walk=streams, others=others, indexed=indexed, probe=probe, common=True)
+    return _Text(walk=bounded, others=others, indexed=indexed, probe=probe, common=True)
+
+
+def _term_rows(terms: list[str]) -> int:
+    """Rows of the words table under these terms, counted to COMMON (by index)."""
+    if not terms:
+        return 0
+    table = search_terms.c
+    rows = sa.select(table.term).where(table.term.in_(terms)).limit(COMMON).subquery()
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0)
 
 
 def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
@@ -349,9 +362,9 @@ def search(
         next_cursor = last.encode() if (last and more) else None
         previous_cursor = first.encode() if (first and after is not None) else None
     total, cap = None, COUNT_CAP
-    if count and text.walk is not None and conditions:
-        # A common word with filters: counted along its words' ranges, filtered as read.
-        cap = FILTERED_COUNT_CAP
+    if count and text.walk is not None:
+        # A common word: counted along its words' ranges (filtered as read), to 1 000.
+        cap = COMMON_COUNT_CAP
         total = len(_walk(text.walk, _term_filters(filters), text.others, None, False, cap + 1))
     elif count:
         total, cap = _count(conditions, text)
@@ -370,7 +383,7 @@ def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> tuple[int, 
     """How many entries match, counted up to a cap + 1; and the cap.
 
     Words alone are counted in the full-text index (no entry is read). Words with filters are
-    counted up to COUNT_CAP when they are rare, and up to FILTERED_COUNT_CAP when they are common
+    counted up to COUNT_CAP when they are rare, and up to COMMON_COUNT_CAP when they are common
     (each match is then read to test the filters: "more than 1 000" is all a person needs).
     """
     cap = COUNT_CAP
@@ -379,7 +392,7 @@ def _count(conditions: list[sa.ColumnElement[bool]], text: _Text) -> tuple[int, 
     else:
         where = list(conditions)
         if text.common:
-            cap = FILTERED_COUNT_CAP
+            cap = COMMON_COUNT_CAP
         if text.indexed is not None:  # the full-text index's condition stands for every word
             where.append(text.indexed)
         elif text.condition is not None:

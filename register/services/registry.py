@@ -256,9 +256,9 @@ def _text(q: str) -> _Text | None:
     # full-text index asked instead.
     expansions = {word: _expansions(word) for word in dict.fromkeys(words)}
     bounded = [terms for terms in expansions.values() if terms is not None]
-    if bounded:
-        fewest = min(_term_rows(terms) for terms in bounded)
-    else:
+    if len(expansions) == 1 and bounded:
+        fewest = _term_rows(bounded[0])
+    else:  # several words: their intersection is what counts, and the full-text index has it
         fewest = int(
             db.session.scalar(
                 sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
@@ -271,6 +271,23 @@ def _text(q: str) -> _Text | None:
     if not bounded:  # only prefixes of hundreds of terms: test every row along the sort index
         return _Text(condition=sa.and_(*others), indexed=indexed, probe=probe, common=True)
     return _Text(walk=bounded, others=others, indexed=indexed, probe=probe, common=True)
+
+
+def _distinct_entries(terms: list[str], filters: list[sa.ColumnElement[bool]], cap: int) -> int:
+    """Entries holding one of the terms and passing the filters, counted to cap + 1 by index.
+
+    An entry holds each term once, so (cap + 1) x terms rows hold at least cap + 1 entries:
+    reading that many rows at most gives the exact count below the cap.
+    """
+    table = search_terms.c
+    rows = (
+        sa.select(table.entry_id)
+        .where(table.term.in_(terms), *filters)
+        .limit((cap + 1) * len(terms))
+        .subquery()
+    )
+    counted = db.session.scalar(sa.select(sa.func.count(sa.distinct(rows.c.entry_id))))
+    return min(int(counted or 0), cap + 1)
 
 
 def _term_rows(terms: list[str]) -> int:
@@ -363,9 +380,13 @@ def search(
         previous_cursor = first.encode() if (first and after is not None) else None
     total, cap = None, COUNT_CAP
     if count and text.walk is not None:
-        # A common word: counted along its words' ranges (filtered as read), to 1 000.
+        # A common word: counted along the words table (filtered as read), to 1 000.
         cap = COMMON_COUNT_CAP
-        total = len(_walk(text.walk, _term_filters(filters), text.others, None, False, cap + 1))
+        if len(text.walk) == 1 and not text.others:
+            total = _distinct_entries(text.walk[0], _term_filters(filters), cap)
+        else:
+            walked = _walk(text.walk, _term_filters(filters), text.others, None, False, cap + 1)
+            total = len(walked)
     elif count:
         total, cap = _count(conditions, text)
     return Page(rows, next_cursor, previous_cursor, total, filters, cap)

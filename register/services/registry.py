@@ -39,7 +39,7 @@ MAX_CURSOR = 2048  # characters of an encoded cursor (a real one is far shorter)
 COUNT_CAP = 10_000
 SELECTIVE = 2_000  # filters that keep fewer entries are read by their index and sorted
 COMMON_COUNT_CAP = 1_000  # a common word's matches are counted to here (along the words table)
-COMMON = 5_000  # more full-text matches than this, and the words table is walked instead
+COMMON = 1_000  # more matches than this, and the words table is walked instead of sorting
 MAX_EXPANSIONS = 16  # terms a prefix may stand for and still be walked as one word
 FIRST_BLOCK = 64  # rows read from one term's range at a time, at first (then doubling)
 LAST_BLOCK = 4096
@@ -251,21 +251,20 @@ def _text(q: str) -> _Text | None:
     # results order, and the words' ranges are intersected by leapfrogging (a range that lags
     # seeks to where another one is), so a page costs a few index ranges. A word with too
     # many terms (a 3-letter prefix of hundreds of names) is tested row by row instead.
-    # How common: the words table's rows of the rarest word (its terms), counted to COMMON by
-    # index; that bounds the matches. Only when every word stands for too many terms is the
-    # full-text index asked instead.
+    # How common: a single word's entries are counted by index in the words table (to
+    # COMMON + 1); several words' intersection by the full-text index.
     expansions = {word: _expansions(word) for word in dict.fromkeys(words)}
     bounded = [terms for terms in expansions.values() if terms is not None]
     if len(expansions) == 1 and bounded:
-        fewest = _term_rows(bounded[0])
-    else:  # several words: their intersection is what counts, and the full-text index has it
-        fewest = int(
+        matches = _distinct_entries(bounded[0], [], COMMON)
+    else:
+        matches = int(
             db.session.scalar(
-                sa.select(sa.func.count()).select_from(probe.limit(COMMON).subquery())
+                sa.select(sa.func.count()).select_from(probe.limit(COMMON + 1).subquery())
             )
             or 0
         )
-    if fewest < COMMON:
+    if matches <= COMMON:
         return _Text(condition=indexed, indexed=indexed, probe=probe)
     others = [_like(word) for word, terms in expansions.items() if terms is None]
     if not bounded:  # only prefixes of hundreds of terms: test every row along the sort index
@@ -288,15 +287,6 @@ def _distinct_entries(terms: list[str], filters: list[sa.ColumnElement[bool]], c
     )
     counted = db.session.scalar(sa.select(sa.func.count(sa.distinct(rows.c.entry_id))))
     return min(int(counted or 0), cap + 1)
-
-
-def _term_rows(terms: list[str]) -> int:
-    """Rows of the words table under these terms, counted to COMMON (by index)."""
-    if not terms:
-        return 0
-    table = search_terms.c
-    rows = sa.select(table.term).where(table.term.in_(terms)).limit(COMMON).subquery()
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(rows)) or 0)
 
 
 def _conditions(filters: Filters) -> list[sa.ColumnElement[bool]]:
@@ -382,7 +372,9 @@ def search(
     if count and text.walk is not None:
         # A common word: counted along the words table (filtered as read), to 1 000.
         cap = COMMON_COUNT_CAP
-        if len(text.walk) == 1 and not text.others:
+        if not conditions and cap <= COMMON:
+            total = cap + 1  # more than COMMON matched, as the walk was chosen
+        elif len(text.walk) == 1 and not text.others:
             total = _distinct_entries(text.walk[0], _term_filters(filters), cap)
         else:
             walked = _walk(text.walk, _term_filters(filters), text.others, None, False, cap + 1)

@@ -519,12 +519,6 @@ def iter_rows(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[list[t
         after = (batch[-1][15], batch[-1][0])
 
 
-def iter_entries(session: Session, batch_size: int = BATCH_SIZE) -> Iterator[RegisterEntry]:
-    """Every entry in (sort name, registration number) order, as `entry_json` reads it."""
-    for batch in iter_rows(session, batch_size):
-        yield from map(_entry, batch)
-
-
 @contextlib.contextmanager
 def _folder_lock(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on the folder: one export at a time writes into it."""

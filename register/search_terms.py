@@ -17,7 +17,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-TABLE = "register_search_terms"
 SQLITE_TRIGGER_NAMES = (
     "register_search_terms_insert",
     "register_search_terms_update",

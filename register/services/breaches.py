@@ -663,13 +663,7 @@ def agency_list(filters: BreachFilters, page: int = 1) -> triage.ListPage[Breach
     if filters.overdue:
         conditions.append(BreachReport.status.in_(list(OPEN_BREACH_STATUSES)))
         conditions.append(BreachReport.triage_due_at < now)
-    if filters.region:
-        conditions.append(Organisation.region_code == filters.region)
-    if filters.sector:
-        conditions.append(Organisation.sector_code == filters.sector)
-    holder = triage.holder_condition(filters.holder)
-    if holder is not None:
-        conditions.append(holder)
+    conditions += triage.organisation_conditions(filters.region, filters.sector, filters.holder)
     base = (
         sa.select(BreachReport)
         .join(Organisation, Organisation.id == BreachReport.organisation_id)

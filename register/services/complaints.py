@@ -409,13 +409,7 @@ def agency_list(filters: ComplaintFilters, page: int = 1) -> triage.ListPage[Com
     if filters.late:
         conditions.append(Complaint.status.in_(list(OPEN_COMPLAINT_STATUSES)))
         conditions.append(Complaint.due_at < now)
-    if filters.region:
-        conditions.append(Organisation.region_code == filters.region)
-    if filters.sector:
-        conditions.append(Organisation.sector_code == filters.sector)
-    holder = triage.holder_condition(filters.holder)
-    if holder is not None:
-        conditions.append(holder)
+    conditions += triage.organisation_conditions(filters.region, filters.sector, filters.holder)
     base = (
         sa.select(Complaint)
         .outerjoin(Organisation, Organisation.id == Complaint.organisation_id)

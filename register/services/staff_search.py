@@ -44,7 +44,8 @@ class Result:
     searched_pin: bool
 
 
-def _like(words: list[str]) -> list[sa.ColumnElement[bool]]:
+def name_matches(words: list[str]) -> list[sa.ColumnElement[bool]]:
+    """Each word anywhere in an organisation's normalised names (LIKE wildcards escaped)."""
     escaped = [word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for word in words]
     return [Organisation.search_name.like(f"%{word}%", escape="\\") for word in escaped]
 
@@ -88,7 +89,7 @@ def search(query: str) -> Result:
         if words:
             rows = db.session.scalars(
                 sa.select(Organisation)
-                .where(*_like(words[:10]))
+                .where(*name_matches(words[:10]))
                 .order_by(Organisation.search_name, Organisation.id)
                 .limit(LIMIT + 1)
             ).all()

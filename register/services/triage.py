@@ -25,6 +25,7 @@ from register.database import utcnow
 from register.extensions import db
 from register.models import ActivityEntry, Organisation, RegisterEntry, Role, User
 from register.search_text import normalise
+from register.services.staff_search import name_matches
 
 PAGE_SIZE = 50
 REVIEWER_ROLES = (Role.INSPECTOR, Role.SUPERVISOR)
@@ -144,8 +145,22 @@ def holder_condition(text: str) -> sa.ColumnElement[bool] | None:
     words = normalise(query).split()[:10]
     if not words:
         return None
-    escaped = [word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for word in words]
-    return sa.and_(*(Organisation.search_name.like(f"%{word}%", escape="\\") for word in escaped))
+    return sa.and_(*name_matches(words))
+
+
+def organisation_conditions(
+    region: str | None, sector: str | None, holder: str
+) -> list[sa.ColumnElement[bool]]:
+    """The agency lists' filters on the holder: region, sector, and the holder filter."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if region:
+        conditions.append(Organisation.region_code == region)
+    if sector:
+        conditions.append(Organisation.sector_code == sector)
+    found = holder_condition(holder)
+    if found is not None:
+        conditions.append(found)
+    return conditions
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from register.models import (
 )
 from register.search_text import normalise, search_text
 from register.services import snapshots
+from register.services.register_entries import max_subjects
 
 INDIVIDUAL_ENTREPRENEUR = "individual_entrepreneur"
 KY_WORDS = (
@@ -204,6 +205,7 @@ class Lists:
     codes: dict[str, list[str]]
     special_items: list[str]
     special_bases: list[str]
+    bucket_bounds: dict[str, int | None]
 
     @classmethod
     def load(cls) -> Lists:
@@ -213,7 +215,10 @@ class Lists:
         )
         codes: dict[str, list[str]] = {}
         special_items, special_bases = [], []
+        bucket_bounds: dict[str, int | None] = {}
         for item in rows:
+            if item.list_code == ReferenceList.SUBJECT_BUCKET:
+                bucket_bounds[item.code] = item.lower_bound
             if item.code == "other":
                 continue
             codes.setdefault(item.list_code, []).append(item.code)
@@ -225,7 +230,7 @@ class Lists:
             values.sort()
         special_items.sort()
         special_bases.sort()
-        return cls(codes, special_items, special_bases)
+        return cls(codes, special_items, special_bases, bucket_bounds)
 
     def __getitem__(self, list_code: str) -> list[str]:
         return self.codes[str(list_code)]
@@ -745,6 +750,7 @@ class Generator:
                 "cross_border": any(a.get("cross_border_countries") for a in arrays_public),
                 "special_categories": any(a.get("special_categories") for a in arrays_public),
                 "array_count": len(arrays_public),
+                "max_subjects": max_subjects(arrays_public, self.lists.bucket_bounds),
                 "public_snapshot": last_public,
                 "created_at": self.moment(registered_on),
                 "updated_at": last_published,

@@ -22,6 +22,20 @@ from register.models.declarations import (
     RetentionUnit,
     ReviewComment,
 )
+from register.models.inspections import (
+    AWAITING_HOLDER_STATUSES,
+    OPEN_INSPECTION_STATUSES,
+    SETTLED_ORDER_STATUSES,
+    AnswerDecision,
+    Inspection,
+    InspectionKind,
+    InspectionOrder,
+    InspectionStatus,
+    InspectionViolation,
+    OrderAnswer,
+    OrderStatus,
+    inspection_inspectors,
+)
 from register.models.notifications import DeliveryStatus, Notification
 from register.models.organisations import (
     INDIVIDUAL_ENTREPRENEUR,
@@ -52,16 +66,20 @@ from register.models.register_entries import (
 from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
 __all__ = [
+    "AWAITING_HOLDER_STATUSES",
     "INDIVIDUAL_ENTREPRENEUR",
     "OPEN_BREACH_STATUSES",
     "OPEN_COMPLAINT_STATUSES",
+    "OPEN_INSPECTION_STATUSES",
     "PENDING_STATUSES",
+    "SETTLED_ORDER_STATUSES",
     "STAFF_ROLES",
     "AccessRequest",
     "AccessRequestAddressee",
     "AccessRequestStatus",
     "ActivityChainHead",
     "ActivityEntry",
+    "AnswerDecision",
     "BreachFollowUp",
     "BreachNature",
     "BreachQuestion",
@@ -79,10 +97,17 @@ __all__ = [
     "Document",
     "DocumentKind",
     "EntryStatus",
+    "Inspection",
+    "InspectionKind",
+    "InspectionOrder",
+    "InspectionStatus",
+    "InspectionViolation",
     "Invitation",
     "MemberRole",
     "Membership",
     "Notification",
+    "OrderAnswer",
+    "OrderStatus",
     "Organisation",
     "OrganisationOrigin",
     "OrganisationStatus",
@@ -101,5 +126,6 @@ __all__ = [
     "ReviewComment",
     "Role",
     "User",
+    "inspection_inspectors",
     "search_terms",
 ]

@@ -244,6 +244,7 @@ class DocumentKind(enum.StrEnum):
 
     AUTHORITY = "authority"  # the right to act for the organisation
     DECLARATION = "declaration"  # attached to a declaration (policies, contracts, …)
+    ORDER_ANSWER = "order_answer"  # attached to the answer to an inspection's order
 
 
 class Document(Model):
@@ -260,6 +261,10 @@ class Document(Model):
     # Set for documents attached to a declaration; None for the organisation's own.
     declaration_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("declarations.id", ondelete="CASCADE"), default=None, index=True
+    )
+    # Set for documents attached to the answer to an inspection's order.
+    order_answer_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("inspection_order_answers.id", ondelete="CASCADE"), default=None, index=True
     )
     filename = Encrypted(nullable=False)
     content_type: Mapped[str] = mapped_column(sa.String(40))

@@ -32,6 +32,7 @@ class ReferenceList(enum.StrEnum):
     RECIPIENT_CATEGORY = "recipient_category"
     SECURITY_MEASURE = "security_measure"
     STORAGE_FORM = "storage_form"
+    LAW_ARTICLE = "law_article"
 
 
 class ReferenceItem(TimestampMixin, Model):

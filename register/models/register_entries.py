@@ -75,6 +75,9 @@ class RegisterEntry(TimestampMixin, Model):
     cross_border: Mapped[bool] = mapped_column(default=False, index=True)
     special_categories: Mapped[bool] = mapped_column(default=False, index=True)
     array_count: Mapped[int] = mapped_column(default=0)
+    # The lower bound of the largest subject-count bucket among the arrays (None: no array says):
+    # one of the inspection plan's risk terms.
+    max_subjects: Mapped[int | None] = mapped_column(sa.BigInteger, default=None)
     public_snapshot: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
     versions: Mapped[list[RegisterEntryVersion]] = relationship(

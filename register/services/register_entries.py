@@ -38,7 +38,7 @@ from register.models import (
     User,
 )
 from register.search_text import normalise, search_text
-from register.services import activity
+from register.services import activity, reference
 
 STATUS_LABELS = {
     EntryStatus.REGISTERED: _l("Registered"),
@@ -103,6 +103,20 @@ def next_registration_number(moment: datetime | None = None) -> str:
 # -- publishing --------------------------------------------------------------------------------
 
 
+def max_subjects(arrays: list[dict[str, Any]], bounds: dict[str, int | None]) -> int | None:
+    """The lower bound of the largest subject-count bucket among the arrays (None: none given)."""
+    found = [bounds.get(str(array.get("subject_bucket_code"))) for array in arrays]
+    known = [bound for bound in found if bound is not None]
+    return max(known) if known else None
+
+
+def _bucket_bounds() -> dict[str, int | None]:
+    return {
+        item.code: item.lower_bound
+        for item in reference.items("subject_bucket", include_retired=True)
+    }
+
+
 def _entry_values(public: dict[str, Any], number: str) -> dict[str, Any]:
     organisation = public.get("organisation") or {}
     arrays = list((public.get("arrays") or {}).values())
@@ -121,6 +135,7 @@ def _entry_values(public: dict[str, Any], number: str) -> dict[str, Any]:
         "cross_border": any(array.get("cross_border_countries") for array in arrays),
         "special_categories": any(array.get("special_categories") for array in arrays),
         "array_count": len(arrays),
+        "max_subjects": max_subjects(arrays, _bucket_bounds()),
         "public_snapshot": public,
     }
 

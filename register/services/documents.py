@@ -129,7 +129,11 @@ def documents_of(organisation: Organisation) -> list[Document]:
     return list(
         db.session.scalars(
             sa.select(Document)
-            .where(Document.organisation_id == organisation.id, Document.declaration_id.is_(None))
+            .where(
+                Document.organisation_id == organisation.id,
+                Document.declaration_id.is_(None),
+                Document.order_answer_id.is_(None),
+            )
             .options(_without_content())
             .order_by(Document.created_at.desc(), Document.id)
         )
@@ -147,7 +151,7 @@ def find_document(
     those attached to that declaration.
     """
     attached = (
-        Document.declaration_id.is_(None)
+        sa.and_(Document.declaration_id.is_(None), Document.order_answer_id.is_(None))
         if declaration_id is None
         else Document.declaration_id == declaration_id
     )
@@ -162,7 +166,11 @@ def has_documents(organisation: Organisation) -> bool:
     """Whether the organisation has uploaded at least one document."""
     found = db.session.scalar(
         sa.select(Document.id)
-        .where(Document.organisation_id == organisation.id, Document.declaration_id.is_(None))
+        .where(
+            Document.organisation_id == organisation.id,
+            Document.declaration_id.is_(None),
+            Document.order_answer_id.is_(None),
+        )
         .limit(1)
     )
     return found is not None

@@ -249,7 +249,11 @@ def _document_counts(organisation_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
         return {}
     rows = db.session.execute(
         sa.select(Document.organisation_id, sa.func.count())
-        .where(Document.organisation_id.in_(organisation_ids), Document.declaration_id.is_(None))
+        .where(
+            Document.organisation_id.in_(organisation_ids),
+            Document.declaration_id.is_(None),
+            Document.order_answer_id.is_(None),
+        )
         .group_by(Document.organisation_id)
     ).all()
     return {organisation_id: int(count) for organisation_id, count in rows}

@@ -202,6 +202,7 @@ def _authority_document_count(organisation: Organisation) -> int:
                 Document.organisation_id == organisation.id,
                 Document.kind == DocumentKind.AUTHORITY,
                 Document.declaration_id.is_(None),
+                Document.order_answer_id.is_(None),
             )
         )
         or 0

@@ -1,0 +1,414 @@
+"""The inspection plan: registered holders ranked by a risk score that explains itself.
+
+The score is a sum of terms, each from one fact about the holder:
+
+    special categories    3 if any array holds special categories of personal data
+    subjects              3 from HIGH_RISK_SUBJECTS (100,000) subjects, 2 from 10,000, 1 from 1,000
+                          (the largest subject-count bucket of the published entry)
+    cross-border          2 if any array transfers data abroad
+    breaches              2 per breach report filed in the last 3 years, at most 3 counted
+    upheld complaints     2 per complaint upheld in the last 3 years, at most 3 counted
+    open violations       3 per violation not yet put right, at most 3 counted
+    last inspection       4 if never inspected; 3 if the last closed more than 3 years ago,
+                          2 more than 2 years, 1 more than 1 year ago
+
+A violation is open while an order issued for it is not settled, or, when no order names it,
+while its inspection is not closed. The terms are data (`TERMS`): the plan's ranking is one SQL
+query that computes the same sum in the database (so the plan orders all registered holders
+without loading them), and `risk_for` explains one holder's score term by term from the same
+facts. A test checks that both agree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import format_date, ngettext
+from flask_babel import lazy_gettext as _l
+
+from register.database import utcnow
+from register.extensions import db
+from register.models import (
+    OPEN_INSPECTION_STATUSES,
+    SETTLED_ORDER_STATUSES,
+    BreachReport,
+    Complaint,
+    ComplaintStatus,
+    EntryStatus,
+    Inspection,
+    InspectionOrder,
+    InspectionStatus,
+    InspectionViolation,
+    Organisation,
+    RegisterEntry,
+)
+from register.services import triage
+
+YEAR = timedelta(days=365)
+LOOK_BACK = 3 * YEAR  # breaches and upheld complaints count for three years
+PLANNED_STATUSES = (EntryStatus.REGISTERED, EntryStatus.SUSPENDED)  # not struck off
+
+
+@dataclass(frozen=True)
+class RiskTerm:
+    """One term of a holder's score: what it is, the holder's fact, the points and why."""
+
+    code: str
+    label: str
+    value: str
+    points: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Risk:
+    """A holder's score and its terms (the score is their sum)."""
+
+    score: int
+    terms: list[RiskTerm]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the score is computed from, for one holder."""
+
+    special_categories: bool
+    cross_border: bool
+    max_subjects: int | None
+    breaches: int
+    upheld_complaints: int
+    open_violations: int
+    last_inspected: datetime | None
+    open_inspection: bool = False
+
+
+# -- the terms, as data --------------------------------------------------------------------
+
+SPECIAL_POINTS = 3
+CROSS_BORDER_POINTS = 2
+PER_BREACH, MAX_BREACHES = 2, 3
+PER_UPHELD, MAX_UPHELD = 2, 3
+PER_VIOLATION, MAX_VIOLATIONS = 3, 3
+NEVER_INSPECTED_POINTS = 4
+INSPECTION_AGE_TIERS = ((3, 3), (2, 2), (1, 1))  # (more than N years ago, points)
+
+
+def subject_tiers() -> tuple[tuple[int, int], ...]:
+    """(from N subjects, points), largest first."""
+    high = int(current_app.config["HIGH_RISK_SUBJECTS"])
+    return ((high, 3), (10_000, 2), (1_000, 1))
+
+
+TERM_LABELS = {
+    "special_categories": _l("Special categories of personal data"),
+    "subjects": _l("Number of data subjects"),
+    "cross_border": _l("Cross-border transfers"),
+    "breaches": _l("Breach reports in the last 3 years"),
+    "upheld_complaints": _l("Complaints upheld in the last 3 years"),
+    "open_violations": _l("Violations not yet put right"),
+    "last_inspection": _l("Time since the last inspection"),
+}
+
+
+def _number(value: int) -> str:
+    return f"{value:,}".replace(",", "\u202f")
+
+
+def _subject_points(max_subjects: int | None) -> int:
+    for bound, points in subject_tiers():
+        if max_subjects is not None and max_subjects >= bound:
+            return points
+    return 0
+
+
+def _age_points(last: datetime | None, now: datetime) -> int:
+    if last is None:
+        return NEVER_INSPECTED_POINTS
+    for years, points in INSPECTION_AGE_TIERS:
+        if last < now - years * YEAR:
+            return points
+    return 0
+
+
+def explain(facts: Facts, now: datetime | None = None) -> Risk:
+    """The terms of a holder's score, each with the fact, its points and why."""
+    now = now or utcnow()
+    terms = []
+
+    def term(code: str, value: str, points: int, explanation: Any) -> None:
+        terms.append(RiskTerm(code, str(TERM_LABELS[code]), value, points, str(explanation)))
+
+    term(
+        "special_categories",
+        str(_l("Yes") if facts.special_categories else _l("No")),
+        SPECIAL_POINTS if facts.special_categories else 0,
+        _l("%(points)s points when any array holds special categories.", points=SPECIAL_POINTS),
+    )
+    tiers = ", ".join(
+        str(_l("%(points)s from %(number)s", points=points, number=_number(bound)))
+        for bound, points in subject_tiers()
+    )
+    term(
+        "subjects",
+        str(_l("From %(number)s", number=_number(facts.max_subjects)))
+        if facts.max_subjects is not None
+        else str(_l("Not given")),
+        _subject_points(facts.max_subjects),
+        _l("Points by the largest array's number of subjects: %(tiers)s.", tiers=tiers),
+    )
+    term(
+        "cross_border",
+        str(_l("Yes") if facts.cross_border else _l("No")),
+        CROSS_BORDER_POINTS if facts.cross_border else 0,
+        _l("%(points)s points when any array transfers data abroad.", points=CROSS_BORDER_POINTS),
+    )
+    term(
+        "breaches",
+        ngettext("%(num)d report", "%(num)d reports", facts.breaches),
+        PER_BREACH * min(facts.breaches, MAX_BREACHES),
+        _l(
+            "%(points)s points per report, at most %(most)s counted.",
+            points=PER_BREACH,
+            most=MAX_BREACHES,
+        ),
+    )
+    term(
+        "upheld_complaints",
+        ngettext("%(num)d complaint", "%(num)d complaints", facts.upheld_complaints),
+        PER_UPHELD * min(facts.upheld_complaints, MAX_UPHELD),
+        _l(
+            "%(points)s points per upheld complaint, at most %(most)s counted.",
+            points=PER_UPHELD,
+            most=MAX_UPHELD,
+        ),
+    )
+    term(
+        "open_violations",
+        ngettext("%(num)d violation", "%(num)d violations", facts.open_violations),
+        PER_VIOLATION * min(facts.open_violations, MAX_VIOLATIONS),
+        _l(
+            "%(points)s points per violation whose orders are not settled, at most %(most)s "
+            "counted.",
+            points=PER_VIOLATION,
+            most=MAX_VIOLATIONS,
+        ),
+    )
+    term(
+        "last_inspection",
+        str(_l("Closed on %(date)s", date=format_date(facts.last_inspected, "medium")))
+        if facts.last_inspected is not None
+        else str(_l("Never inspected")),
+        _age_points(facts.last_inspected, now),
+        _l(
+            "%(never)s points if never inspected; 3 if more than 3 years ago, 2 if more than "
+            "2, 1 if more than 1.",
+            never=NEVER_INSPECTED_POINTS,
+        ),
+    )
+    return Risk(sum(t.points for t in terms), terms)
+
+
+# -- the same sum in SQL ---------------------------------------------------------------------
+
+
+def _capped(count: Any, per: int, most: int) -> Any:
+    value = sa.func.coalesce(count, 0)
+    return sa.case((value > most, per * most), else_=value * per)
+
+
+def _subquery_facts(now: datetime) -> dict[str, Any]:
+    """Per-organisation aggregates (small: only holders with breaches, complaints, inspections)."""
+    breaches = (
+        sa.select(BreachReport.organisation_id, sa.func.count().label("n"))
+        .where(BreachReport.filed_at >= now - LOOK_BACK)
+        .group_by(BreachReport.organisation_id)
+        .subquery("breaches")
+    )
+    upheld = (
+        sa.select(Complaint.organisation_id, sa.func.count().label("n"))
+        .where(
+            Complaint.status == ComplaintStatus.UPHELD,
+            Complaint.decided_at >= now - LOOK_BACK,
+            Complaint.organisation_id.is_not(None),
+        )
+        .group_by(Complaint.organisation_id)
+        .subquery("upheld")
+    )
+    unsettled = sa.exists().where(
+        InspectionOrder.violation_id == InspectionViolation.id,
+        InspectionOrder.status.not_in(list(SETTLED_ORDER_STATUSES)),
+    )
+    any_order = sa.exists().where(InspectionOrder.violation_id == InspectionViolation.id)
+    violations = (
+        sa.select(Inspection.organisation_id, sa.func.count(InspectionViolation.id).label("n"))
+        .join(Inspection, Inspection.id == InspectionViolation.inspection_id)
+        .where(
+            sa.or_(
+                unsettled,
+                sa.and_(~any_order, Inspection.status != InspectionStatus.CLOSED),
+            )
+        )
+        .group_by(Inspection.organisation_id)
+        .subquery("violations")
+    )
+    inspected = (
+        sa.select(
+            Inspection.organisation_id,
+            sa.func.max(
+                sa.case((Inspection.status == InspectionStatus.CLOSED, Inspection.closed_at))
+            ).label("last"),
+            sa.func.sum(
+                sa.case((Inspection.status.in_(list(OPEN_INSPECTION_STATUSES)), 1), else_=0)
+            ).label("open"),
+        )
+        .group_by(Inspection.organisation_id)
+        .subquery("inspected")
+    )
+    return {
+        "breaches": breaches,
+        "upheld": upheld,
+        "violations": violations,
+        "inspected": inspected,
+    }
+
+
+def _score_expression(parts: dict[str, Any], now: datetime) -> Any:
+    subjects = sa.case(
+        *[(RegisterEntry.max_subjects >= bound, points) for bound, points in subject_tiers()],
+        else_=0,
+    )
+    last = parts["inspected"].c.last
+    age = sa.case(
+        (last.is_(None), NEVER_INSPECTED_POINTS),
+        *[(last < now - years * YEAR, points) for years, points in INSPECTION_AGE_TIERS],
+        else_=0,
+    )
+    return (
+        sa.case((RegisterEntry.special_categories, SPECIAL_POINTS), else_=0)
+        + subjects
+        + sa.case((RegisterEntry.cross_border, CROSS_BORDER_POINTS), else_=0)
+        + _capped(parts["breaches"].c.n, PER_BREACH, MAX_BREACHES)
+        + _capped(parts["upheld"].c.n, PER_UPHELD, MAX_UPHELD)
+        + _capped(parts["violations"].c.n, PER_VIOLATION, MAX_VIOLATIONS)
+        + age
+    )
+
+
+def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
+    parts = _subquery_facts(now)
+    score = _score_expression(parts, now).label("score")
+    statement = (
+        sa.select(
+            RegisterEntry,
+            parts["breaches"].c.n,
+            parts["upheld"].c.n,
+            parts["violations"].c.n,
+            parts["inspected"].c.last,
+            parts["inspected"].c.open,
+            score,
+        )
+        .outerjoin(
+            parts["breaches"], parts["breaches"].c.organisation_id == RegisterEntry.organisation_id
+        )
+        .outerjoin(
+            parts["upheld"], parts["upheld"].c.organisation_id == RegisterEntry.organisation_id
+        )
+        .outerjoin(
+            parts["violations"],
+            parts["violations"].c.organisation_id == RegisterEntry.organisation_id,
+        )
+        .outerjoin(
+            parts["inspected"],
+            parts["inspected"].c.organisation_id == RegisterEntry.organisation_id,
+        )
+    )
+    return statement, score
+
+
+def _facts(row: Any) -> Facts:
+    entry, breaches, upheld, violations, last, open_count, _score = row
+    return Facts(
+        special_categories=bool(entry.special_categories),
+        cross_border=bool(entry.cross_border),
+        max_subjects=entry.max_subjects,
+        breaches=int(breaches or 0),
+        upheld_complaints=int(upheld or 0),
+        open_violations=int(violations or 0),
+        last_inspected=last,
+        open_inspection=bool(open_count),
+    )
+
+
+def risk_for(organisation_id: uuid.UUID, now: datetime | None = None) -> Risk | None:
+    """One holder's score, term by term; None if it has no register entry."""
+    now = now or utcnow()
+    statement, _score = _facts_select(now)
+    row = db.session.execute(
+        statement.where(RegisterEntry.organisation_id == organisation_id)
+    ).first()
+    return explain(_facts(row), now) if row is not None else None
+
+
+@dataclass(frozen=True)
+class PlanFilters:
+    """What the plan is narrowed to."""
+
+    region: str | None = None
+    sector: str | None = None
+    holder: str = ""
+    include_open: bool = False  # holders with an inspection under way too
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One holder in the plan."""
+
+    entry: RegisterEntry
+    risk: Risk
+    open_inspection: bool
+
+
+def plan(
+    filters: PlanFilters, page: int = 1, now: datetime | None = None
+) -> triage.ListPage[PlanRow]:
+    """Registered holders, highest score first (then by name), 50 a page, in two queries."""
+    now = now or utcnow()
+    statement, score = _facts_select(now)
+    conditions: list[Any] = [RegisterEntry.status.in_(list(PLANNED_STATUSES))]
+    if filters.region:
+        conditions.append(RegisterEntry.region_code == filters.region)
+    if filters.sector:
+        conditions.append(RegisterEntry.sector_code == filters.sector)
+    found = triage.holder_condition(filters.holder)
+    if found is not None:
+        conditions.append(
+            RegisterEntry.organisation_id.in_(sa.select(Organisation.id).where(found))
+        )
+    if not filters.include_open:
+        conditions.append(
+            ~sa.exists().where(
+                Inspection.organisation_id == RegisterEntry.organisation_id,
+                Inspection.status.in_(list(OPEN_INSPECTION_STATUSES)),
+            )
+        )
+    total = int(
+        db.session.scalar(sa.select(sa.func.count()).select_from(RegisterEntry).where(*conditions))
+        or 0
+    )
+    page, pages = triage.page_bounds(total, page)
+    rows = db.session.execute(
+        statement.where(*conditions)
+        .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
+        .limit(triage.PAGE_SIZE)
+        .offset((page - 1) * triage.PAGE_SIZE)
+    ).all()
+    result = []
+    for row in rows:
+        facts = _facts(row)
+        result.append(PlanRow(row[0], explain(facts, now), facts.open_inspection))
+    return triage.ListPage(result, total, page, pages)

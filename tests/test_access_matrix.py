@@ -1019,6 +1019,14 @@ EXPECTATIONS: dict[str, Route] = {
         url_values=lambda world: {"filename": "holders.csv"},
         prepare=_export_open_data,
     ),
+    # Issue 11, the holder's file: the staff who open the organisation's page; each opening logged.
+    "agency.holder_file": Route(
+        REVIEW_PAGE,
+        url_values=_organisation,
+        prepare=_publish,
+        effect=lambda world: _logged("organisation.file_opened", world.organisation),
+        effect_for=REVIEWERS,
+    ),
 }
 # fmt: on
 

@@ -21,7 +21,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, ValidationError
 
 from register.agency import blueprint
 from register.agency.organisations import REVIEWERS, _organisation
@@ -31,11 +31,7 @@ from register.i18n import agency_timezone
 from register.permissions import roles_required
 from register.services import activity, register_entries
 from register.services.holder_file import GROUP_LABELS, Event, Group, timeline
-
-try:  # the lead's inspection plan; until it is merged the file shows no score
-    from register.services.inspection_plan import risk_for
-except ImportError:  # pragma: no cover - removed once main has the plan
-    risk_for = None  # type: ignore[assignment,unused-ignore]
+from register.services.inspection_plan import risk_for
 
 log = logging.getLogger("register.holder_file")
 
@@ -60,7 +56,7 @@ class FileFilterForm(FlaskForm):
     def validate_until(self, field: LocalDateField) -> None:
         """The range ends on or after its start."""
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValueError(str(_l("The end of the range must not be before its start")))
+            raise ValidationError(str(_l("The end of the range must not be before its start")))
 
     def groups(self) -> list[Group] | None:
         """The chosen part of the file (an unknown value shows everything)."""
@@ -113,7 +109,6 @@ def holder_file(organisation_id: uuid.UUID) -> tuple[str, int]:
             form=form,
             months=None,
             risk=None,
-            risk_available=risk_for is not None,
         ), 422
     activity.record(
         "organisation.file_opened", object_type="organisation", object_id=str(organisation.id)
@@ -129,6 +124,5 @@ def holder_file(organisation_id: uuid.UUID) -> tuple[str, int]:
         form=form,
         months=by_month(events),
         count=len(events),
-        risk=risk_for(organisation.id) if risk_for is not None else None,
-        risk_available=risk_for is not None,
+        risk=risk_for(organisation.id),
     ), 200

@@ -102,9 +102,13 @@ class Event:
         """The link to the record's agency page, when it has one."""
         return url_for(self.endpoint, **self.values) if self.endpoint else None
 
-    def sort_key(self) -> tuple[datetime, int, str]:
-        """Time, then the step's place in a record's life, then the record."""
-        return (self.at, _KIND_ORDER[self.kind], self.record_id)
+    def sort_key(self) -> tuple[datetime, int, datetime, str]:
+        """The second, then the step's place in a record's life, then the exact time and the
+        record. One action's steps are stamped microseconds apart, not always in the order they
+        mean (an approval publishes its version, stamped first): within a second, that order
+        wins."""
+        second = self.at.replace(microsecond=0)
+        return (second, _KIND_ORDER[self.kind], self.at, self.record_id)
 
 
 def start_of_day(day: date) -> datetime:

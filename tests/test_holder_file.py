@@ -473,6 +473,8 @@ def test_the_page_shows_the_timeline_newest_first_by_month_without_confidential_
         "March 2025",
         "January 2025",
     ]
+    # A step known by its day shows the day, not a midnight.
+    assert 'data-kind="inspection.started"><time datetime="2025-05-05">May 5, 2025</time>' in page
     assert page.count('href="/agency/breaches/') == 5  # filed, follow-up, question, answer, decided
     assert "Ina Inspector" in page and "Sam Supervisor" in page
     for secret in SECRETS:

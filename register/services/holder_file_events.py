@@ -91,6 +91,7 @@ class Event:
     endpoint: str | None = None  # the record's agency page
     values: dict[str, Any] = field(default_factory=dict)
     record_id: str = ""  # the source row, for a stable order among events of one moment
+    date_only: bool = False  # the source knows the day, not the time (`at`: its first moment)
 
     @property
     def group(self) -> Group:
@@ -137,6 +138,7 @@ class EventCollector:
         record_id: uuid.UUID,
         link: tuple[str, dict[str, Any]] | None = None,
         label: str | None = None,
+        date_only: bool = False,
     ) -> None:
         if at is None:
             return
@@ -151,6 +153,7 @@ class EventCollector:
                     "endpoint": endpoint,
                     "values": values,
                     "record_id": str(record_id),
+                    "date_only": date_only,
                 },
                 actor_id,
             )

@@ -86,9 +86,10 @@ def _inspections(organisation_id: uuid.UUID, out: EventCollector) -> None:
                 out.add(
                     start_of_day(day),
                     kind,
-                    join(row.reference, medium_date(day)),
+                    row.reference,
                     record_id=row.id,
                     link=link,
+                    date_only=True,
                 )
         out.add(row.closed_at, "inspection.closed", row.reference, record_id=row.id, link=link)
 

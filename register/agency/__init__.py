@@ -10,6 +10,7 @@ from register.agency import (  # noqa: E402, F401
     breaches,
     complaints,
     documents,
+    inspections,
     organisations,
     paper,
     review,

@@ -11,6 +11,7 @@ from register.agency import (  # noqa: E402, F401
     complaints,
     documents,
     holder_file,
+    inspections,
     organisations,
     paper,
     review,

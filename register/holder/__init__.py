@@ -11,6 +11,7 @@ from register.holder import (  # noqa: E402, F401
     arrays,
     breaches,
     documents,
+    inspections,
     members,
     registration,
     views,

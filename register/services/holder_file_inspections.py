@@ -10,7 +10,6 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -29,9 +28,6 @@ from register.models import (
 from register.services import reference
 from register.services.holder_file_events import EventCollector, join, start_of_day
 
-# The lead's inspection page, once it exists; until then inspection events carry no link.
-INSPECTION_ENDPOINT = "agency.inspection"
-
 INSPECTION_KIND_LABELS = {
     InspectionKind.PLANNED: _l("Planned inspection"),
     InspectionKind.UNPLANNED: _l("Unplanned inspection"),
@@ -40,10 +36,8 @@ INSPECTION_KIND_LABELS = {
 }
 
 
-def _inspection_link(inspection_id: uuid.UUID) -> tuple[str, dict[str, Any]] | None:
-    if INSPECTION_ENDPOINT not in current_app.view_functions:
-        return None
-    return (INSPECTION_ENDPOINT, {"inspection_id": inspection_id})
+def _inspection_link(inspection_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+    return ("agency.inspection", {"inspection_id": inspection_id})
 
 
 def _inspections(organisation_id: uuid.UUID, out: EventCollector) -> None:

@@ -141,7 +141,7 @@ def org_of(entry: RegisterEntry) -> Organisation:
 
 def test_the_plan_ranks_a_constructed_set_and_explains_each_term(app):
     now = utcnow()
-    risky = _entry("Alpha Bank", special_categories=True, cross_border=True, max_subjects=100_000)
+    _entry("Alpha Bank", special_categories=True, cross_border=True, max_subjects=100_000)
     breached = _entry("Beta Clinic", max_subjects=10_000)
     for _ in range(4):  # four reports: three count
         BreachReportFactory(organisation=org_of(breached))

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from register.database import utcnow
 from register.demo_breaches import seed_breaches, seed_complaints
 from register.demo_declarations import seed_declarations
+from register.demo_inspections import seed_inspections
 from register.demo_organisations import DEMO_HOLDER_EMAIL, seed_organisations
 from register.extensions import db
 from register.models import Role, User
@@ -72,4 +73,5 @@ def seed() -> str:
     lines.extend(seed_declarations(find_by_email(DEMO_HOLDER_EMAIL)))
     lines.extend(seed_breaches(find_by_email(DEMO_HOLDER_EMAIL)))
     lines.extend(seed_complaints())
+    lines.extend(seed_inspections(find_by_email(DEMO_HOLDER_EMAIL)))
     return "\n".join(lines)

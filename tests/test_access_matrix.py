@@ -50,6 +50,10 @@ from register.models import (
     DeclarationStatus,
     Document,
     DocumentKind,
+    Inspection,
+    InspectionKind,
+    InspectionOrder,
+    InspectionViolation,
     Invitation,
     MemberRole,
     Membership,
@@ -62,7 +66,14 @@ from register.models import (
     Role,
     User,
 )
-from register.services import accounts, breaches, complaints, register_entries, tokens
+from register.services import (
+    accounts,
+    breaches,
+    complaints,
+    inspections,
+    register_entries,
+    tokens,
+)
 from register.services import members as member_service
 from tests.factories import (
     ArrayFactory,
@@ -131,6 +142,9 @@ class World:
     breach_question: BreachQuestion | None = None  # the agency's open question about it
     complaint: Complaint | None = None  # a complaint about the organisation
     complaint_token: str = ""  # its secret link's token
+    inspection: Inspection | None = None  # an inspection of the organisation (inspector assigned)
+    order: InspectionOrder | None = None  # an order of that inspection to the organisation
+    answer_document: Document | None = None  # a file holder_own attached to an answer
 
     def users(self) -> list[User]:
         """Every user of the world."""
@@ -547,6 +561,115 @@ def _complaints_filed(world: World) -> int:
     return _count(Complaint)
 
 
+def _plan_inspection(world: World) -> None:
+    """The supervisor planned an inspection of the organisation; the inspector is assigned."""
+    world.inspection = inspections.plan_inspection(
+        world.organisation,
+        inspections.InspectionDetails(
+            kind=InspectionKind.PLANNED,
+            legal_ground="Plan of inspections, item 1",
+            planned_start=inspections.today() + timedelta(days=1),
+            planned_end=inspections.today() + timedelta(days=5),
+            inspector_ids=[world.inspector.id],
+        ),
+        world.supervisor,
+        None,
+    )
+    db.session.commit()
+
+
+def _inspection_under_way(world: World) -> None:
+    _plan_inspection(world)
+    assert world.inspection is not None
+    inspections.start(world.inspection, world.inspector, world.inspection.lock_version)
+    db.session.commit()
+
+
+def _inspection_reported(world: World) -> None:
+    _inspection_under_way(world)
+    assert world.inspection is not None
+    inspections.write_report(
+        world.inspection, world.inspector, world.inspection.lock_version, "Findings"
+    )
+    db.session.commit()
+
+
+def _order_issued(world: World) -> None:
+    _inspection_under_way(world)
+    assert world.inspection is not None
+    world.order = inspections.issue_order(
+        world.inspection,
+        world.inspector,
+        "Appoint a responsible person.",
+        inspections.today(),
+        None,
+    )
+    db.session.commit()
+
+
+def _order_answered(world: World) -> None:
+    _order_issued(world)
+    assert world.order is not None
+    answer = inspections.answer_order(
+        world.order,
+        world.holder_own,
+        world.order.lock_version,
+        "Appointed.",
+        [("order.pdf", b"%PDF-1.4\n%%EOF\n")],
+    )
+    db.session.commit()
+    world.answer_document = db.session.scalars(
+        sa.select(Document).where(Document.order_answer_id == answer.id)
+    ).one()
+
+
+def _inspection_values(world: World) -> dict[str, Any]:
+    assert world.inspection is not None
+    return {"inspection_id": world.inspection.id}
+
+
+def _agency_order(world: World) -> dict[str, Any]:
+    assert world.inspection is not None and world.order is not None
+    return {"inspection_id": world.inspection.id, "order_id": world.order.id}
+
+
+def _holder_inspection(world: World) -> dict[str, Any]:
+    return {**_organisation(world), **_inspection_values(world)}
+
+
+def _holder_order(world: World) -> dict[str, Any]:
+    assert world.order is not None
+    return {"organisation_id": world.organisation.id, "order_id": world.order.id}
+
+
+def _inspection_state(world: World) -> tuple[Any, ...]:
+    assert world.inspection is not None
+    found = db.session.get(Inspection, world.inspection.id)
+    assert found is not None
+    return (found.status, found.lock_version)
+
+
+def _inspection_lock(world: World) -> dict[str, Any]:
+    assert world.inspection is not None
+    return {"lock_version": str(world.inspection.lock_version)}
+
+
+def _order_state(world: World) -> tuple[Any, ...]:
+    assert world.order is not None
+    found = db.session.get(InspectionOrder, world.order.id)
+    assert found is not None
+    return (found.status, found.lock_version)
+
+
+def _order_lock(world: World) -> dict[str, Any]:
+    assert world.order is not None
+    return {"lock_version": str(world.order.lock_version)}
+
+
+def _inspections_of_organisation(world: World) -> int:
+    return _count(Inspection, Inspection.organisation_id == world.organisation.id)
+
+
 def _paper(world: World) -> dict[str, Any]:
     return {"organisation_id": world.paper.id}
 
@@ -587,6 +710,7 @@ TO_DECLARATION = Redirect("/agency/declarations/{declaration.id}")
 TO_PAPER = Redirect("/agency/paper/{paper.id}")
 TO_BREACH = Redirect("/agency/breaches/{breach.id}")
 TO_COMPLAINT = Redirect("/agency/complaints/{complaint.id}")
+TO_INSPECTION = Redirect("/agency/inspections/{inspection.id}")
 
 # fmt: off
 EXPECTATIONS: dict[str, Route] = {
@@ -1018,6 +1142,130 @@ EXPECTATIONS: dict[str, Route] = {
         everyone(200),
         url_values=lambda world: {"filename": "holders.csv"},
         prepare=_export_open_data,
+    ),
+    # Inspections (issue 11): the plan, the list and an inspection's page for inspectors and
+    # supervisors; supervisors plan; the inspector assigned (or a supervisor) acts.
+    "agency.inspections_list": Route(REVIEW_PAGE),
+    "agency.inspection_plan_page": Route(REVIEW_PAGE),
+    "agency.new_inspection": Route(
+        row(SIGN_IN, 403, 403, 403, 200, 403),
+        url_values=_organisation,
+        effect=_inspections_of_organisation,
+    ),
+    "agency.inspection": Route(
+        REVIEW_PAGE,
+        url_values=_inspection_values,
+        prepare=_plan_inspection,
+        effect=lambda world: _logged("inspection.opened", world.inspection),
+        effect_for=REVIEWERS,
+    ),
+    "agency.start_inspection": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_plan_inspection,
+        form=_inspection_lock,
+        effect=_inspection_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.save_inspection_record": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_inspection_under_way,
+        form=lambda world: {**_inspection_lock(world), "findings": "Seen", "notes": "Noted"},
+        effect=_inspection_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.report_inspection": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_inspection_under_way,
+        form=lambda world: {**_inspection_lock(world), "findings": "Found"},
+        effect=_inspection_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.close_inspection": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_inspection_reported,
+        form=_inspection_lock,
+        effect=_inspection_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.add_violation": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_inspection_under_way,
+        form=lambda world: {"article_code": "art_30", "description": "Unregistered array"},
+        effect=lambda world: _count(InspectionViolation),
+        effect_for=REVIEWERS,
+    ),
+    "agency.issue_order": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_inspection_values,
+        prepare=_inspection_under_way,
+        form=lambda world: {
+            "requirement": "Register the array",
+            "due_on": (inspections.today() + timedelta(days=30)).isoformat(),
+        },
+        effect=lambda world: _count(InspectionOrder),
+        effect_for=REVIEWERS,
+    ),
+    "agency.accept_order_answer": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_agency_order,
+        prepare=_order_answered,
+        form=_order_lock,
+        effect=_order_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.return_order_answer": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_agency_order,
+        prepare=_order_answered,
+        form=lambda world: {**_order_lock(world), "grounds": "Show the appointment order"},
+        effect=_order_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.withdraw_order": Route(
+        row(SIGN_IN, 403, 403, TO_INSPECTION, TO_INSPECTION, 403),
+        url_values=_agency_order,
+        prepare=_order_issued,
+        form=lambda world: {**_order_lock(world), "grounds": "Issued by mistake"},
+        effect=_order_state,
+        effect_for=REVIEWERS,
+    ),
+    "agency.order_answer_document": Route(
+        REVIEW_PAGE,
+        url_values=lambda world: {**_agency_order(world), "document_id": world.answer_document.id},
+        prepare=_order_answered,
+        effect=lambda world: _logged("document.opened", world.answer_document),
+        effect_for=REVIEWERS,
+    ),
+    # The holder's inspections and orders: its own (another holder's is a 404), never staff's.
+    "holder.inspections_list": Route(OWN_PAGE, url_values=_organisation),
+    "holder.inspection": Route(
+        OWN_PAGE, url_values=_holder_inspection, prepare=_plan_inspection
+    ),
+    "holder.inspection_order": Route(OWN_PAGE, url_values=_holder_order, prepare=_order_issued),
+    "holder.answer_inspection_order": Route(
+        row(
+            SIGN_IN,
+            Redirect("/organisation/{organisation.id}/orders/{order.id}"),
+            404,
+            403,
+            403,
+            403,
+        ),
+        url_values=_holder_order,
+        prepare=_order_issued,
+        form=lambda world: {**_order_lock(world), "text": "Done as ordered"},
+        effect=_order_state,
+        effect_for=OWNER,
+    ),
+    "holder.order_answer_document": Route(
+        OWN_PAGE,
+        url_values=lambda world: {**_holder_order(world), "document_id": world.answer_document.id},
+        prepare=_order_answered,
     ),
     # Issue 11, the holder's file: the staff who open the organisation's page; each opening logged.
     "agency.holder_file": Route(

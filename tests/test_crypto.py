@@ -928,3 +928,81 @@ def test_encrypting_while_an_object_is_half_built_does_not_flush(db, app):
     db.session.add(version)
     db.session.commit()
     assert version.confidential_snapshot == "{}"
+
+
+def test_inspection_findings_notes_violations_orders_and_answers_leave_no_plaintext(
+    make_app, scratch_database_url, db
+):
+    """An inspection's findings and notes, a violation, an order, the holder's answer and the
+    agency's grounds for returning it are not readable in the SQLite file or in pg_dump."""
+    from datetime import timedelta
+
+    from register.models import Inspection, InspectionKind, InspectionOrder, Role
+    from register.services import inspections
+
+    marker = uuid.uuid4().hex[:12]
+    findings = f"Сентинел табылга Өмүр {marker}"
+    notes = f"Sentinel inspector notes {marker}"
+    violation = f"Sentinel violation Ңүө {marker}"
+    requirement = f"Sentinel requirement {marker}"
+    answer = f"Sentinel answer Үңөр {marker}"
+    grounds = f"Sentinel return grounds {marker}"
+
+    scratch = make_app(TEST_DATABASE_URL=scratch_database_url)
+    db.session.remove()
+    db.session.configure(bind=None)
+    try:
+        with scratch.app_context():
+            flask_migrate.upgrade()
+            ensure_data_key(scratch)
+            membership = factories.MembershipFactory()
+            supervisor = factories.StaffFactory(role=Role.SUPERVISOR)
+            inspector = factories.StaffFactory(role=Role.INSPECTOR)
+            db.session.commit()
+            inspection = inspections.plan_inspection(
+                membership.organisation,
+                inspections.InspectionDetails(
+                    kind=InspectionKind.PLANNED,
+                    legal_ground="Plan",
+                    planned_start=inspections.today(),
+                    planned_end=inspections.today() + timedelta(days=3),
+                    inspector_ids=[inspector.id],
+                ),
+                supervisor,
+                None,
+            )
+            inspections.start(inspection, inspector, inspection.lock_version)
+            inspections.save_record(inspection, inspector, inspection.lock_version, findings, notes)
+            found = inspections.record_violation(inspection, inspector, "art_30", violation)
+            order = inspections.issue_order(
+                inspection, inspector, requirement, inspections.today(), found.id
+            )
+            inspections.answer_order(order, membership.user, order.lock_version, answer, [])
+            inspections.return_answer(order, inspector, order.lock_version, grounds)
+            db.session.commit()
+            inspection_id, order_id = inspection.id, order.id
+            db.session.remove()
+            stored_inspection = db.session.get(Inspection, inspection_id)
+            assert stored_inspection.findings == findings and stored_inspection.notes == notes
+            assert db.session.get(InspectionOrder, order_id).requirement == requirement
+            ciphertexts = [
+                stored(db, Inspection, "findings_encrypted", inspection_id),
+                stored(db, InspectionOrder, "requirement_encrypted", order_id),
+            ]
+            db.session.remove()
+            forbidden = _sentinels(findings, notes, violation, requirement, answer, grounds)
+            if ON_POSTGRES:
+                dumps = [_dump_postgres(scratch_database_url)]
+            else:
+                dumps = [_sqlite_files(scratch_database_url)]
+                db.engine.dispose()
+                dumps.append(_sqlite_files(scratch_database_url))
+            for dump in dumps:
+                assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
+                for ciphertext in ciphertexts:
+                    assert ciphertext is not None
+                    assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+    finally:
+        with scratch.app_context():
+            db.session.remove()
+            db.engine.dispose()

@@ -204,7 +204,8 @@ class InspectionOrder(TimestampMixin, Model):
     )
     withdrawal_grounds = Encrypted()
 
-    inspection: Mapped[Inspection] = relationship(back_populates="orders", lazy="raise")
+    # Many-to-one by primary key: read from the identity map when the inspection is loaded.
+    inspection: Mapped[Inspection] = relationship(back_populates="orders")
     violation: Mapped[InspectionViolation | None] = relationship(lazy="raise")
     answers: Mapped[list[OrderAnswer]] = relationship(
         back_populates="order", order_by="OrderAnswer.answered_at", lazy="raise"

@@ -119,7 +119,36 @@ def is_supervisor(user: User) -> bool:
 
 def assigned_ids(inspection: Inspection) -> set[uuid.UUID]:
     """The ids of the inspectors assigned to the inspection."""
-    return {user.id for user in inspection.inspectors}
+    if "inspectors" not in sa.inspect(inspection).unloaded:
+        return {user.id for user in inspection.inspectors}
+    return set(
+        db.session.scalars(
+            sa.select(inspection_inspectors.c.user_id).where(
+                inspection_inspectors.c.inspection_id == inspection.id
+            )
+        )
+    )
+
+
+def inspectors_of(inspection: Inspection) -> list[User]:
+    """The inspectors assigned (loaded with the inspection, or read now)."""
+    if "inspectors" not in sa.inspect(inspection).unloaded:
+        return list(inspection.inspectors)
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .join(inspection_inspectors, inspection_inspectors.c.user_id == User.id)
+            .where(inspection_inspectors.c.inspection_id == inspection.id)
+        )
+    )
+
+
+def organisation_of(inspection: Inspection) -> Organisation:
+    """The inspected organisation (from the identity map when it is loaded)."""
+    found = db.session.get(Organisation, inspection.organisation_id)
+    if found is None:  # a foreign key: it exists
+        raise InspectionError(_l("The organisation no longer exists."))
+    return found
 
 
 def may_act(user: User, inspection: Inspection) -> bool:
@@ -345,13 +374,13 @@ def start(inspection: Inspection, user: User, expected_lock_version: int) -> Non
     )
     _record(inspection, "inspection.started", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection.started",
         _l("Inspection %(reference)s has started", reference=inspection.reference),
         _l(
             "The agency's inspection of %(organisation)s has started.",
-            organisation=inspection.organisation.legal_name,
+            organisation=organisation_of(inspection).legal_name,
         ),
     )
 
@@ -399,14 +428,14 @@ def write_report(
     db.session.flush()
     _record(inspection, "inspection.reported", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection.reported",
         _l("Inspection %(reference)s: report written", reference=inspection.reference),
         _l(
             "The inspectors have written their report on %(organisation)s. Orders addressed to "
             "you, if any, are on the inspection's page.",
-            organisation=inspection.organisation.legal_name,
+            organisation=organisation_of(inspection).legal_name,
         ),
     )
 
@@ -451,13 +480,13 @@ def close(inspection: Inspection, user: User, expected_lock_version: int) -> Non
     )
     _record(inspection, "inspection.closed", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection.closed",
         _l("Inspection %(reference)s closed", reference=inspection.reference),
         _l(
             "The agency has closed its inspection of %(organisation)s.",
-            organisation=inspection.organisation.legal_name,
+            organisation=organisation_of(inspection).legal_name,
         ),
     )
 
@@ -518,7 +547,12 @@ def issue_order(
         raise InspectionError(_l("Enter the date the order is due"), field="due_on")
     if due_on < today():
         raise InspectionError(_l("The due date cannot be in the past"), field="due_on")
-    if violation_id is not None and violation_id not in {v.id for v in inspection.violations}:
+    if violation_id is not None and not db.session.scalar(
+        sa.select(InspectionViolation.id).where(
+            InspectionViolation.id == violation_id,
+            InspectionViolation.inspection_id == inspection.id,
+        )
+    ):
         raise InspectionError(_l("Choose a violation of this inspection"), field="violation_id")
     # Numbers are per inspection; the unique constraint refuses a race, the request retries.
     number = 1 + int(
@@ -543,7 +577,7 @@ def issue_order(
     db.session.flush()
     _record_order(order, "inspection_order.issued", user, due_on=due_on.isoformat())
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection_order.issued",
         _l(
@@ -554,7 +588,7 @@ def issue_order(
         _l(
             "The agency has issued an order to %(organisation)s, due on %(due)s. Read it and "
             "answer it on its page.",
-            organisation=inspection.organisation.legal_name,
+            organisation=organisation_of(inspection).legal_name,
             due=format_date(due_on, "long"),
         ),
         link=_holder_order_link(order),
@@ -634,7 +668,7 @@ def answer_order(
     db.session.flush()
     _record_order(order, "inspection_order.answered", user, files=len(files))
     inspection = order.inspection
-    for staff in inspection.inspectors:
+    for staff in inspectors_of(inspection):
         if staff.is_active:
             notify(
                 staff,
@@ -685,7 +719,7 @@ def accept_answer(order: InspectionOrder, user: User, expected_lock_version: int
     db.session.flush()
     _record_order(order, "inspection_order.accepted", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection_order.accepted",
         _l(
@@ -725,7 +759,7 @@ def return_answer(
     db.session.flush()
     _record_order(order, "inspection_order.returned", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection_order.returned",
         _l(
@@ -767,7 +801,7 @@ def withdraw_order(
     db.session.flush()
     _record_order(order, "inspection_order.withdrawn", user)
     _tell_members(
-        inspection.organisation,
+        organisation_of(inspection),
         inspection,
         "inspection_order.withdrawn",
         _l(

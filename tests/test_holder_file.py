@@ -40,7 +40,7 @@ from register.models import (
     Role,
     User,
 )
-from register.services import declarations, register_entries, review
+from register.services import declarations, inspections, register_entries, review
 from register.services.holder_file import Group, timeline
 from register.services.inspection_plan import risk_for
 from tests.factories import (
@@ -447,6 +447,62 @@ def test_the_real_workflow_puts_its_steps_in_the_file(app):
         "entry.published",
         "entry.suspended",
     ]
+
+
+def test_an_inspection_run_by_its_services_puts_each_step_in_the_file_once(app):
+    membership = MembershipFactory()
+    holder, organisation = membership.user, membership.organisation
+    RegisterEntryFactory(organisation=organisation)
+    supervisor = StaffFactory(role=Role.SUPERVISOR)
+    inspector = StaffFactory(role=Role.INSPECTOR, full_name="Assigned Inspector")
+    db.session.commit()
+    details = inspections.InspectionDetails(
+        kind=InspectionKind.PLANNED,
+        legal_ground="Plan of inspections, item 4",
+        planned_start=inspections.today() + timedelta(days=1),
+        planned_end=inspections.today() + timedelta(days=5),
+        inspector_ids=[inspector.id],
+    )
+    inspection = inspections.plan_inspection(organisation, details, supervisor, 7)
+    inspections.start(inspection, inspector, inspection.lock_version)
+    violation = inspections.record_violation(inspection, inspector, "art_8", "SECRET-violation")
+    due = inspections.today() + timedelta(days=14)
+    kept = inspections.issue_order(inspection, inspector, "SECRET-order-1", due, violation.id)
+    dropped = inspections.issue_order(inspection, inspector, "SECRET-order-2", due, None)
+    inspections.answer_order(kept, holder, kept.lock_version, "SECRET-answer-1", [])
+    inspections.return_answer(kept, inspector, kept.lock_version, "SECRET-grounds")
+    inspections.answer_order(kept, holder, kept.lock_version, "SECRET-answer-2", [])
+    inspections.accept_answer(kept, inspector, kept.lock_version)
+    inspections.withdraw_order(dropped, supervisor, dropped.lock_version, "SECRET-withdrawn")
+    inspections.write_report(inspection, inspector, inspection.lock_version, "SECRET-findings")
+    inspections.close(inspection, inspector, inspection.lock_version)
+    db.session.commit()
+    with app.test_request_context():
+        events = timeline(organisation.id, groups=[Group.INSPECTIONS])
+    assert sorted(event.kind for event in events) == sorted(
+        [
+            "inspection.planned",
+            "inspection.started",
+            "violation.recorded",
+            "order.issued",
+            "order.issued",
+            "order.answered",
+            "order.returned",
+            "order.answered",
+            "order.accepted",
+            "order.withdrawn",
+            "inspection.report",
+            "inspection.closed",
+        ]
+    )
+    # Planned, started and reported on one day: the day's steps never come before the planning.
+    kinds = [event.kind for event in events]
+    assert kinds[0] == "inspection.planned" and kinds[-1] == "inspection.closed"
+    assert kinds.index("inspection.started") < kinds.index("inspection.report")
+    assert events == sorted(events, key=lambda event: event.sort_key())
+    assert {event.actor for event in events if event.kind == "order.accepted"} == {
+        "Assigned Inspector"
+    }
 
 
 # -- the page ----------------------------------------------------------------------------------

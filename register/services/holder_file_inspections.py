@@ -72,13 +72,17 @@ def _inspections(organisation_id: uuid.UUID, out: EventCollector) -> None:
             record_id=row.id,
             link=link,
         )
+        # A step known by its day counts from the day's start, but never before the step
+        # before it (an inspection planned and started on one day: planned first).
+        previous = row.created_at
         for day, kind in (
             (row.started_on, "inspection.started"),
             (row.report_on, "inspection.report"),
         ):
             if day is not None:
+                previous = max(start_of_day(day), previous)
                 out.add(
-                    start_of_day(day),
+                    previous,
                     kind,
                     row.reference,
                     record_id=row.id,

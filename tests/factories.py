@@ -28,10 +28,15 @@ from register.models import (
     Document,
     DocumentKind,
     EntryStatus,
+    Inspection,
+    InspectionKind,
+    InspectionOrder,
+    InspectionStatus,
     Invitation,
     MemberRole,
     Membership,
     Notification,
+    OrderStatus,
     Organisation,
     OrganisationStatus,
     Person,
@@ -375,3 +380,37 @@ class ComplaintFactory(BaseFactory):
     complainant_name = "Test Complainant"
     received_at = factory.LazyFunction(utcnow)
     due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+# -- statistics (issue 11, part 5): inspections and orders, made directly ----------------------
+
+
+class InspectionFactory(BaseFactory):
+    """A planned inspection of an organisation (made directly, not by the plan)."""
+
+    class Meta:
+        model = Inspection
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    reference = factory.Sequence(lambda n: f"I-TEST-{n:04d}")
+    kind = InspectionKind.PLANNED
+    status = InspectionStatus.PLANNED
+    legal_ground = "The agency's inspection plan for the year."
+    planned_start = factory.LazyFunction(lambda: utcnow().date())
+    planned_end = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=10))
+
+
+class InspectionOrderFactory(BaseFactory):
+    """An open order of an inspection to its holder, due in two weeks."""
+
+    class Meta:
+        model = InspectionOrder
+
+    inspection = factory.SubFactory(InspectionFactory)
+    inspection_id = factory.SelfAttribute("inspection.id")
+    organisation_id = factory.SelfAttribute("inspection.organisation_id")
+    number = factory.Sequence(lambda n: n + 1)
+    requirement = "Appoint a person responsible for personal data."
+    due_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=14))
+    status = OrderStatus.OPEN

@@ -1019,6 +1019,9 @@ EXPECTATIONS: dict[str, Route] = {
         url_values=lambda world: {"filename": "holders.csv"},
         prepare=_export_open_data,
     ),
+    # Statistics (issue 11, part 5): supervisors only; inspectors and admins get 403.
+    "agency.statistics_page": Route(row(SIGN_IN, 403, 403, 403, 200, 403)),
+    "agency.statistics_csv": Route(row(SIGN_IN, 403, 403, 403, 200, 403)),
 }
 # fmt: on
 

@@ -329,6 +329,26 @@ def test_the_page_shows_each_figure_as_a_chart_and_a_table_with_the_same_numbers
     assert 'href="/agency/statistics.csv"' in page
 
 
+def test_overdue_numbers_link_to_the_lists_that_show_the_same_items(
+    app, client, auth, data, supervisor
+):
+    """The lists' own "overdue" filters count what the statistics count."""
+    auth.login(supervisor)
+    page = client.get("/agency/statistics?lang=en").get_data(as_text=True)
+    section = _sections(page)["overdue"]
+    expected = _expected(app)["overdue"]
+    for code, count_id in (
+        ("reviews", "queue-count"),
+        ("breach_triage", "list-count"),
+        ("complaints", "list-count"),
+    ):
+        found = re.search(rf'<tr data-code="{code}">.*?<a href="([^"]+)"', section, re.S)
+        assert found, code
+        listing = client.get(found[1].replace("&amp;", "&")).get_data(as_text=True)
+        total = re.search(rf'id="{count_id}">(\d+) ', listing)
+        assert total and int(total[1]) == expected[code], code
+
+
 def test_the_csv_lists_the_same_numbers(app, client, auth, data, supervisor):
     auth.login(supervisor)
     response = client.get("/agency/statistics.csv?lang=ru")

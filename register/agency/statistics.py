@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, render_template
+from flask import Response, render_template, url_for
 from markupsafe import Markup
 
 from register import charts
@@ -48,7 +48,17 @@ def statistics_page() -> str:
         "agency/statistics.html",
         figures=[(figure, chart(figure)) for figure in figures],
         today=register_entries.agency_today(now),
+        links=list_links(),
     )
+
+
+def list_links() -> dict[tuple[str, str], str]:
+    """The lists that show a category's items: (figure, code) → URL (the lists' own filters)."""
+    return {
+        ("overdue", "reviews"): url_for("agency.queue", overdue="y"),
+        ("overdue", "breach_triage"): url_for("agency.breaches_list", overdue="y"),
+        ("overdue", "complaints"): url_for("agency.complaints_list", overdue="y"),
+    }
 
 
 def _cell(value: str) -> str:

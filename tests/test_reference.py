@@ -45,7 +45,7 @@ EXPECTED_CODES = {
         staff_training physical_security pseudonymisation incident_response data_minimisation
         other""",
     "storage_form": "paper electronic mixed",
-    "law_article": "art_3 art_4 art_5 art_6 art_7 art_8 art_9 art_10 art_11 art_12 art_13 art_14 art_15 art_16 art_17 art_18 art_19 art_20 art_21 art_22 art_23 art_24 art_25 art_26 art_27 art_28 art_29 art_30 art_31 cabinet_638 other",
+    "law_article": " ".join([*(f"art_{n}" for n in range(3, 32)), "cabinet_638", "other"]),
 }
 REGIONS_KY = {
     "KG-GB": "Бишкек шаары",

@@ -28,10 +28,14 @@ from register.models import (
     Document,
     DocumentKind,
     EntryStatus,
+    Inspection,
+    InspectionKind,
+    InspectionOrder,
     Invitation,
     MemberRole,
     Membership,
     Notification,
+    OrderStatus,
     Organisation,
     OrganisationStatus,
     Person,
@@ -375,3 +379,36 @@ class ComplaintFactory(BaseFactory):
     complainant_name = "Test Complainant"
     received_at = factory.LazyFunction(utcnow)
     due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+# -- reminders (issue 11, part 4): minimal inspections and orders ------------------------------
+
+
+class InspectionFactory(BaseFactory):
+    """A planned inspection of an organisation (made directly, not through the services)."""
+
+    class Meta:
+        model = Inspection
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    reference = factory.Sequence(lambda n: f"I-TEST-{n:04d}")
+    kind = InspectionKind.PLANNED
+    legal_ground = "The annual inspection plan"
+    planned_start = factory.LazyFunction(lambda: utcnow().date())
+    planned_end = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=10))
+
+
+class InspectionOrderFactory(BaseFactory):
+    """An open order of an inspection to its holder, due in 30 days."""
+
+    class Meta:
+        model = InspectionOrder
+
+    inspection = factory.SubFactory(InspectionFactory)
+    inspection_id = factory.SelfAttribute("inspection.id")
+    organisation_id = factory.SelfAttribute("inspection.organisation_id")
+    number = factory.Sequence(lambda n: n + 1)
+    requirement = "Appoint a person responsible for personal data."
+    due_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=30))
+    status = OrderStatus.OPEN

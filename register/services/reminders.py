@@ -106,7 +106,8 @@ def send(now: datetime | None = None, *, dry_run: bool = False) -> Outcome:
 
 
 def candidates(now: datetime) -> list[Reminder]:
-    """The reminders due at `now` that have not been sent yet, in a stable order."""
+    """The reminders due at `now` that have not been sent yet, in a stable order (two runs at
+    once claim in the same order, so on PostgreSQL one waits for the other, never deadlocks)."""
     found = [
         *_order_reminders(now),
         *_review_reminders(now),

@@ -384,7 +384,7 @@ class ComplaintFactory(BaseFactory):
     due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
 
 
-# -- statistics (issue 11, part 5): inspections and orders, made directly ----------------------
+# -- inspections, violations, orders and answers, made directly (not through the services) --
 
 
 class InspectionFactory(BaseFactory):
@@ -404,7 +404,7 @@ class InspectionFactory(BaseFactory):
 
 
 class InspectionOrderFactory(BaseFactory):
-    """An open order of an inspection to its holder, due in two weeks."""
+    """An open order of an inspection to its holder, due in 30 days."""
 
     class Meta:
         model = InspectionOrder
@@ -414,7 +414,7 @@ class InspectionOrderFactory(BaseFactory):
     organisation_id = factory.SelfAttribute("inspection.organisation_id")
     number = factory.Sequence(lambda n: n + 1)
     requirement = "Appoint a person responsible for personal data."
-    due_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=14))
+    due_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=30))
     status = OrderStatus.OPEN
 
 

@@ -165,6 +165,16 @@ class Config:
         self.PUBLIC_HOLIDAYS = parse_holidays(
             self.get("PUBLIC_HOLIDAYS") or DEFAULT_PUBLIC_HOLIDAYS, "PUBLIC_HOLIDAYS"
         )
+        # Reminders (`reminders send`, run daily): holders hear of an inspection order due
+        # within REMINDER_ORDER_DAYS calendar days, staff of a review, breach triage or
+        # complaint triage deadline within REMINDER_STAFF_WORKING_DAYS working days; both
+        # once more when it has passed.
+        self.REMINDER_ORDER_DAYS = self.get_int("REMINDER_ORDER_DAYS", 7)
+        self.REMINDER_STAFF_WORKING_DAYS = self.get_int("REMINDER_STAFF_WORKING_DAYS", 2)
+        if self.REMINDER_ORDER_DAYS < 0 or self.REMINDER_STAFF_WORKING_DAYS < 1:
+            raise ConfigurationError(
+                "REMINDER_ORDER_DAYS must be 0 or more and REMINDER_STAFF_WORKING_DAYS 1 or more."
+            )
         # Anyone may file a complaint without an account: throttled per address.
         self.RATE_LIMIT_COMPLAINT_IP = self.get("RATE_LIMIT_COMPLAINT_IP") or "10 per hour"
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12

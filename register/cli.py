@@ -184,3 +184,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(open_data_cli)
     app.cli.add_command(holders_cli)
+    from register.reminders_cli import reminders_cli
+
+    app.cli.add_command(reminders_cli)

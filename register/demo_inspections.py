@@ -93,6 +93,8 @@ def _order(
         violation.id if violation is not None else None,
     )
     order.due_on = due_on  # a date in the past: time has passed in the demo
+    if due_on < inspections.today():  # issued a month before it was due
+        order.issued_at = utcnow() - timedelta(days=(inspections.today() - due_on).days + 30)
     db.session.flush()
     return order
 

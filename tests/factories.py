@@ -28,10 +28,17 @@ from register.models import (
     Document,
     DocumentKind,
     EntryStatus,
+    Inspection,
+    InspectionKind,
+    InspectionOrder,
+    InspectionStatus,
+    InspectionViolation,
     Invitation,
     MemberRole,
     Membership,
     Notification,
+    OrderAnswer,
+    OrderStatus,
     Organisation,
     OrganisationStatus,
     Person,
@@ -375,3 +382,60 @@ class ComplaintFactory(BaseFactory):
     complainant_name = "Test Complainant"
     received_at = factory.LazyFunction(utcnow)
     due_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+# -- inspections, violations, orders and answers, made directly (not through the services) --
+
+
+class InspectionFactory(BaseFactory):
+    """A planned inspection of an organisation (made directly, not by the plan)."""
+
+    class Meta:
+        model = Inspection
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    reference = factory.Sequence(lambda n: f"I-TEST-{n:04d}")
+    kind = InspectionKind.PLANNED
+    status = InspectionStatus.PLANNED
+    legal_ground = "The agency's inspection plan for the year."
+    planned_start = factory.LazyFunction(lambda: utcnow().date())
+    planned_end = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=10))
+
+
+class InspectionOrderFactory(BaseFactory):
+    """An open order of an inspection to its holder, due in 30 days."""
+
+    class Meta:
+        model = InspectionOrder
+
+    inspection = factory.SubFactory(InspectionFactory)
+    inspection_id = factory.SelfAttribute("inspection.id")
+    organisation_id = factory.SelfAttribute("inspection.organisation_id")
+    number = factory.Sequence(lambda n: n + 1)
+    requirement = "Appoint a person responsible for personal data."
+    due_on = factory.LazyFunction(lambda: utcnow().date() + timedelta(days=30))
+    status = OrderStatus.OPEN
+
+
+class InspectionViolationFactory(BaseFactory):
+    """A violation found by an inspection."""
+
+    class Meta:
+        model = InspectionViolation
+
+    inspection = factory.SubFactory(InspectionFactory)
+    inspection_id = factory.SelfAttribute("inspection.id")
+    article_code = "art_30"
+    description = "An array of customer data is not declared in the register."
+
+
+class OrderAnswerFactory(BaseFactory):
+    """The holder's answer to an order."""
+
+    class Meta:
+        model = OrderAnswer
+
+    order = factory.SubFactory(InspectionOrderFactory)
+    order_id = factory.SelfAttribute("order.id")
+    text = "The array was declared in an amendment."

@@ -1267,6 +1267,9 @@ EXPECTATIONS: dict[str, Route] = {
         url_values=lambda world: {**_holder_order(world), "document_id": world.answer_document.id},
         prepare=_order_answered,
     ),
+    # Statistics (issue 11, part 5): supervisors only; inspectors and admins get 403.
+    "agency.statistics_page": Route(row(SIGN_IN, 403, 403, 403, 200, 403)),
+    "agency.statistics_csv": Route(row(SIGN_IN, 403, 403, 403, 200, 403)),
     # Issue 11, the holder's file: the staff who open the organisation's page; each opening logged.
     "agency.holder_file": Route(
         REVIEW_PAGE,

@@ -34,6 +34,7 @@ LIST_LABELS = {
     ReferenceList.RECIPIENT_CATEGORY: _l("Categories of recipients"),
     ReferenceList.SECURITY_MEASURE: _l("Security and confidentiality measures"),
     ReferenceList.STORAGE_FORM: _l("Storage forms"),
+    ReferenceList.LAW_ARTICLE: _l("Articles of law (violations found by inspections)"),
 }
 
 # A code is what records store: lowercase snake_case, except regions (ISO 3166-2:KG).

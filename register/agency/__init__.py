@@ -1,5 +1,5 @@
 """The agency's side: work queues for inspectors and supervisors (declarations, breach reports,
-complaints, access requests), organisations and paper filing."""
+complaints, access requests), organisations, paper filing and statistics."""
 
 from flask import Blueprint
 
@@ -15,4 +15,5 @@ from register.agency import (  # noqa: E402, F401
     organisations,
     paper,
     review,
+    statistics,
 )

@@ -63,6 +63,7 @@ from register.models.register_entries import (
     RegistrationSequence,
     search_terms,
 )
+from register.models.reminders import ReminderKind, ReminderStage, SentReminder
 from register.models.users import STAFF_ROLES, RecoveryCode, Role, User
 
 __all__ = [
@@ -122,9 +123,12 @@ __all__ = [
     "RegisterEntryEvent",
     "RegisterEntryVersion",
     "RegistrationSequence",
+    "ReminderKind",
+    "ReminderStage",
     "RetentionUnit",
     "ReviewComment",
     "Role",
+    "SentReminder",
     "User",
     "inspection_inspectors",
     "search_terms",

@@ -15,6 +15,7 @@ MODULES = (
     "register.services.breaches",
     "register.services.complaints",
     "register.services.triage",
+    "register.services.reminders",
 )
 BISHKEK = ZoneInfo("Asia/Bishkek")
 

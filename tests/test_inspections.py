@@ -739,3 +739,19 @@ def test_the_list_and_the_plan_run_a_fixed_number_of_queries(client, auth, world
     assert count("/agency/inspections/plan") == few_plan
     overdue_only = client.get("/agency/inspections?overdue_orders=y").get_data(as_text=True)
     assert overdue_only.count("data-inspection=") == 0
+
+
+def test_the_organisation_page_lists_inspections_and_offers_planning_to_supervisors(
+    client, auth, world
+):
+    inspection = plan(world)
+    auth.login(world.supervisor)
+    page = client.get(f"/agency/organisations/{world.organisation.id}").get_data(as_text=True)
+    assert inspection.reference in page
+    assert f"/agency/organisations/{world.organisation.id}/inspections/new" in page
+    details = page[page.index('<dl class="summary-list">') :]
+    assert "<h2" not in details[: details.index("</dl>")]  # the sections follow the details
+    auth.login(world.inspector)
+    page = client.get(f"/agency/organisations/{world.organisation.id}").get_data(as_text=True)
+    assert inspection.reference in page
+    assert "/inspections/new" not in page

@@ -236,6 +236,24 @@ def _sqlite_files(url: str) -> bytes:
     return data
 
 
+def _assert_only_ciphertext(
+    db, url: str, forbidden: list[bytes], ciphertexts: list[bytes | None]
+) -> None:
+    """No sentinel in the stored database (SQLite file and WAL, or pg_dump), each ciphertext is."""
+    if ON_POSTGRES:
+        dumps = [_dump_postgres(url)]
+    else:
+        dumps = [_sqlite_files(url)]  # committed: in the WAL
+        db.engine.dispose()  # closing checkpoints the WAL into the database file
+        dumps.append(_sqlite_files(url))
+    for dump in dumps:
+        assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
+        for ciphertext in ciphertexts:
+            assert ciphertext is not None
+            # The write happened: each ciphertext is there (bytea is dumped as hex).
+            assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+
+
 def test_sentinels_never_reach_the_database(make_app, scratch_database_url, db):
     marker = uuid.uuid4().hex[:12]
     holder_email = f"Sentinel.Өмүр.{marker}@Example.KG"
@@ -283,18 +301,7 @@ def test_sentinels_never_reach_the_database(make_app, scratch_database_url, db):
             db.session.remove()
 
             forbidden = _sentinels(holder_email, holder_name, staff_email, staff_name, secret)
-            if ON_POSTGRES:
-                dumps = [_dump_postgres(scratch_database_url)]
-            else:
-                dumps = [_sqlite_files(scratch_database_url)]  # committed: in the WAL
-                db.engine.dispose()  # closing checkpoints the WAL into the database file
-                dumps.append(_sqlite_files(scratch_database_url))
-            for dump in dumps:
-                assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
-                for ciphertext in ciphertexts:
-                    assert ciphertext is not None
-                    # The write happened: each ciphertext is there (bytea is dumped as hex).
-                    assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+            _assert_only_ciphertext(db, scratch_database_url, forbidden, ciphertexts)
     finally:
         with scratch.app_context():
             db.session.remove()
@@ -396,17 +403,7 @@ def test_breach_reports_and_complaints_leave_no_plaintext_in_the_database(
                 phone_digits,
                 f"{phone_digits[:3]} {phone_digits[3:5]} {phone_digits[5:7]} {phone_digits[7:]}",
             )
-            if ON_POSTGRES:
-                dumps = [_dump_postgres(scratch_database_url)]
-            else:
-                dumps = [_sqlite_files(scratch_database_url)]
-                db.engine.dispose()
-                dumps.append(_sqlite_files(scratch_database_url))
-            for dump in dumps:
-                assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
-                for ciphertext in ciphertexts:
-                    assert ciphertext is not None
-                    assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+            _assert_only_ciphertext(db, scratch_database_url, forbidden, ciphertexts)
     finally:
         with scratch.app_context():
             db.session.remove()
@@ -991,17 +988,7 @@ def test_inspection_findings_notes_violations_orders_and_answers_leave_no_plaint
             ]
             db.session.remove()
             forbidden = _sentinels(findings, notes, violation, requirement, answer, grounds)
-            if ON_POSTGRES:
-                dumps = [_dump_postgres(scratch_database_url)]
-            else:
-                dumps = [_sqlite_files(scratch_database_url)]
-                db.engine.dispose()
-                dumps.append(_sqlite_files(scratch_database_url))
-            for dump in dumps:
-                assert [sentinel.decode() for sentinel in forbidden if sentinel in dump] == []
-                for ciphertext in ciphertexts:
-                    assert ciphertext is not None
-                    assert (ciphertext.hex().encode() if ON_POSTGRES else ciphertext) in dump
+            _assert_only_ciphertext(db, scratch_database_url, forbidden, ciphertexts)
     finally:
         with scratch.app_context():
             db.session.remove()

@@ -18,13 +18,13 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Optional, StopValidation
 
 from register import forms_fields
 from register.agency.review_forms import LockedForm
+from register.agency.triage_forms import HolderFilterForm
 from register.holder.array_forms import MultiCheckboxField
 from register.holder.forms import MaxLength, clean_text
 
@@ -41,38 +41,18 @@ def long_text(label: Any, *, required: Any = None, limit: int = TEXT_LIMIT) -> T
     return TextAreaField(label, validators=validators, filters=[clean_text])
 
 
-class ListFilterForm(FlaskForm):
-    """The agency's list of inspections (a GET form: no CSRF token, nothing changes)."""
-
-    class Meta:
-        csrf = False
+class ListFilterForm(HolderFilterForm):
+    """The agency's list of inspections."""
 
     status = SelectField(_l("Status"), choices=[], validate_choice=False)
     kind = SelectField(_l("Type"), choices=[], validate_choice=False)
     mine = BooleanField(_l("Only inspections I am assigned to"))
     overdue_orders = BooleanField(_l("Only those with overdue orders"))
-    region = SelectField(_l("Region"), choices=[], validate_choice=False)
-    sector = SelectField(_l("Sector"), choices=[], validate_choice=False)
-    holder = StringField(
-        _l("Holder: name, TIN or registration number"),
-        validators=[Optional(), MaxLength(200, _l("Search for 200 characters or fewer"))],
-        filters=[clean_text],
-    )
 
 
-class PlanFilterForm(FlaskForm):
-    """The inspection plan's filters (GET)."""
+class PlanFilterForm(HolderFilterForm):
+    """The inspection plan's filters."""
 
-    class Meta:
-        csrf = False
-
-    region = SelectField(_l("Region"), choices=[], validate_choice=False)
-    sector = SelectField(_l("Sector"), choices=[], validate_choice=False)
-    holder = StringField(
-        _l("Holder: name, TIN or registration number"),
-        validators=[Optional(), MaxLength(200, _l("Search for 200 characters or fewer"))],
-        filters=[clean_text],
-    )
     include_open = BooleanField(_l("Include holders with an inspection under way"))
 
 

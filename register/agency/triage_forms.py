@@ -59,15 +59,12 @@ class DecisionForm(LockedForm):
             raise StopValidation(str(_l("Choose a decision")))
 
 
-class TriageFilterForm(FlaskForm):
-    """The filters of the agency's lists (a GET form: no CSRF token, nothing changes)."""
+class HolderFilterForm(FlaskForm):
+    """The holder filters of the agency's lists (a GET form: no CSRF token, nothing changes)."""
 
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[], validate_choice=False)
-    late = SelectField(_l("Filed late"), choices=[], validate_choice=False)
-    overdue = BooleanField(_l("Past the agency's deadline only"))
     region = SelectField(_l("Region"), choices=[], validate_choice=False)
     sector = SelectField(_l("Sector"), choices=[], validate_choice=False)
     holder = StringField(
@@ -75,6 +72,14 @@ class TriageFilterForm(FlaskForm):
         validators=[Optional(), MaxLength(200, _l("Search for 200 characters or fewer"))],
         filters=[clean_text],
     )
+
+
+class TriageFilterForm(HolderFilterForm):
+    """The filters of the breach and complaint lists."""
+
+    status = SelectField(_l("Status"), choices=[], validate_choice=False)
+    late = SelectField(_l("Filed late"), choices=[], validate_choice=False)
+    overdue = BooleanField(_l("Past the agency's deadline only"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

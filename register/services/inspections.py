@@ -328,21 +328,22 @@ def _guard(user: User, inspection: Inspection) -> None:
         )
 
 
-def _move(
-    inspection: Inspection,
-    user: User,
+def _update(
+    record: Inspection | InspectionOrder,
     expected_lock_version: int,
-    allowed_from: Iterable[InspectionStatus],
+    allowed_from: Iterable[Any],
     values: dict[str, Any],
 ) -> None:
+    """The guarded move of an inspection or an order (`triage.conditional_update`)."""
+    order = isinstance(record, InspectionOrder)
     try:
         triage.conditional_update(
-            inspection,
+            record,
             expected_lock_version,
             allowed_from,
             values,
-            object_type=OBJECT_TYPE,
-            status_labels=STATUS_LABELS,
+            object_type=ORDER_OBJECT_TYPE if order else OBJECT_TYPE,
+            status_labels=ORDER_STATUS_LABELS if order else STATUS_LABELS,
         )
     except StaleRecord as error:
         raise StaleInspection(str(error)) from error
@@ -365,9 +366,8 @@ def start(inspection: Inspection, user: User, expected_lock_version: int) -> Non
         and inspection.lock_version == expected_lock_version
     ):
         raise _not_now(inspection)
-    _move(
+    _update(
         inspection,
-        user,
         expected_lock_version,
         [InspectionStatus.PLANNED],
         {"status": InspectionStatus.IN_PROGRESS, "started_on": today()},
@@ -397,7 +397,7 @@ def save_record(
         )
     _check_length(findings, "findings")
     _check_length(notes, "notes")
-    _move(inspection, user, expected_lock_version, allowed, {})
+    _update(inspection, expected_lock_version, allowed, {})
     inspection.findings = findings.strip() or None
     inspection.notes = notes.strip() or None
     db.session.flush()
@@ -417,9 +417,8 @@ def write_report(
     if not findings.strip():
         raise InspectionError(_l("Write the findings before the report"), field="findings")
     _check_length(findings, "findings")
-    _move(
+    _update(
         inspection,
-        user,
         expected_lock_version,
         [InspectionStatus.IN_PROGRESS],
         {"status": InspectionStatus.REPORT, "report_on": today()},
@@ -471,9 +470,8 @@ def close(inspection: Inspection, user: User, expected_lock_version: int) -> Non
                 count=waiting,
             )
         )
-    _move(
+    _update(
         inspection,
-        user,
         expected_lock_version,
         [InspectionStatus.REPORT],
         {"status": InspectionStatus.CLOSED, "closed_at": utcnow()},
@@ -596,25 +594,6 @@ def issue_order(
     return order
 
 
-def _move_order(
-    order: InspectionOrder,
-    expected_lock_version: int,
-    allowed_from: Iterable[OrderStatus],
-    values: dict[str, Any],
-) -> None:
-    try:
-        triage.conditional_update(
-            order,
-            expected_lock_version,
-            allowed_from,
-            values,
-            object_type=ORDER_OBJECT_TYPE,
-            status_labels=ORDER_STATUS_LABELS,
-        )
-    except StaleRecord as error:
-        raise StaleInspection(str(error)) from error
-
-
 def _order_not_now(order: InspectionOrder) -> InspectionError:
     return InspectionError(
         _l(
@@ -645,7 +624,7 @@ def answer_order(
         except documents.DocumentError as error:
             raise InspectionError(str(error), field="files") from error
     now = utcnow()
-    _move_order(
+    _update(
         order,
         expected_lock_version,
         list(AWAITING_HOLDER_STATUSES),
@@ -705,7 +684,7 @@ def accept_answer(order: InspectionOrder, user: User, expected_lock_version: int
     if order.status is not OrderStatus.ANSWERED and order.lock_version == expected_lock_version:
         raise _order_not_now(order)
     now = utcnow()
-    _move_order(
+    _update(
         order,
         expected_lock_version,
         [OrderStatus.ANSWERED],
@@ -747,9 +726,7 @@ def return_answer(
     if not (grounds or "").strip():
         raise InspectionError(_l("Give the grounds for returning the answer"), field="grounds")
     _check_length(grounds, "grounds")
-    _move_order(
-        order, expected_lock_version, [OrderStatus.ANSWERED], {"status": OrderStatus.RETURNED}
-    )
+    _update(order, expected_lock_version, [OrderStatus.ANSWERED], {"status": OrderStatus.RETURNED})
     answer = _latest_answer(order)
     if answer is not None:
         answer.decision = AnswerDecision.RETURNED
@@ -791,7 +768,7 @@ def withdraw_order(
     if not (grounds or "").strip():
         raise InspectionError(_l("Give the grounds for withdrawing the order"), field="grounds")
     _check_length(grounds, "grounds")
-    _move_order(
+    _update(
         order,
         expected_lock_version,
         allowed,

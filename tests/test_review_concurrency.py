@@ -172,3 +172,48 @@ def test_two_simultaneous_decisions_give_one_winner(scratch_app):
         events = [event.to_status for event in found.events]
         assert events.count(winners[0]) == 1
         assert DeclarationStatus.APPROVED.value not in events or winners[0] == "approved"
+
+
+def test_orders_issued_at_once_on_one_inspection_get_distinct_numbers(scratch_app):
+    from datetime import timedelta
+
+    from register.models import InspectionKind, InspectionOrder
+    from register.services import inspections
+
+    with scratch_app.test_request_context():
+        supervisor = _user(Role.SUPERVISOR, "planner@agency.example.kg")
+        inspector = _user(Role.INSPECTOR, "inspector@agency.example.kg")
+        organisation = OrganisationFactory.build(tin="01234567890123", public_tin="01234567890123")
+        _db.session.add(organisation)
+        _db.session.flush()
+        inspection = inspections.plan_inspection(
+            organisation,
+            inspections.InspectionDetails(
+                kind=InspectionKind.UNPLANNED,
+                legal_ground="Signals",
+                planned_start=inspections.today(),
+                planned_end=inspections.today() + timedelta(days=3),
+                inspector_ids=[inspector.id],
+            ),
+            supervisor,
+            None,
+        )
+        inspections.start(inspection, inspector, inspection.lock_version)
+        _db.session.commit()
+        inspection_id, inspector_id = inspection.id, inspector.id
+
+    def issue(text: str) -> Any:
+        def job() -> int:
+            found = inspections.find(inspection_id)
+            user = _db.session.get(User, inspector_id)
+            order = inspections.issue_order(found, user, text, inspections.today(), None)
+            return order.number
+
+        return job
+
+    results = _run_together(scratch_app, [issue(f"Order text {n}") for n in range(8)])
+    assert not [result for result in results if isinstance(result, Exception)], results
+    assert sorted(results) == list(range(1, 9))
+    with scratch_app.test_request_context():
+        numbers = sorted(_db.session.scalars(sa.select(InspectionOrder.number)))
+    assert numbers == list(range(1, 9))

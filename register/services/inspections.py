@@ -552,7 +552,15 @@ def issue_order(
         )
     ):
         raise InspectionError(_l("Choose a violation of this inspection"), field="violation_id")
-    # Numbers are per inspection; the unique constraint refuses a race, the request retries.
+    # Numbers are per inspection: the inspection's row is locked first (an UPDATE holds it to the
+    # end of the transaction on PostgreSQL; SQLite's writers take turns), so two staff issuing
+    # orders at once number them one after the other.
+    db.session.execute(
+        sa.update(Inspection)
+        .where(Inspection.id == inspection.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     number = 1 + int(
         db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.max(InspectionOrder.number), 0)).where(

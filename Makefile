@@ -49,6 +49,7 @@ bench: venv
 	$(BIN)/python bench/crypto.py
 	$(BIN)/python bench/public.py $(BENCH_PUBLIC_ARGS)
 	$(BIN)/python bench/agency_queue.py $(BENCH_QUEUE_ARGS)
+	$(BIN)/python bench/inspection_plan.py $(BENCH_PLAN_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -304,7 +304,12 @@ def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
     score = _score_expression(parts, now).label("score")
     statement = (
         sa.select(
-            RegisterEntry,
+            # Narrow: the ranking reads these columns only; the page's 50 entries are loaded
+            # whole afterwards, so the scan of the register never reads the published snapshots.
+            RegisterEntry.id,
+            RegisterEntry.special_categories,
+            RegisterEntry.cross_border,
+            RegisterEntry.max_subjects,
             parts["breaches"].c.n,
             parts["upheld"].c.n,
             parts["violations"].c.n,
@@ -331,11 +336,13 @@ def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
 
 
 def _facts(row: Any) -> Facts:
-    entry, breaches, upheld, violations, last, open_count, _score = row
+    _id, special, cross_border, max_subjects, breaches, upheld, violations, last, open_count, _ = (
+        row
+    )
     return Facts(
-        special_categories=bool(entry.special_categories),
-        cross_border=bool(entry.cross_border),
-        max_subjects=entry.max_subjects,
+        special_categories=bool(special),
+        cross_border=bool(cross_border),
+        max_subjects=max_subjects,
         breaches=int(breaches or 0),
         upheld_complaints=int(upheld or 0),
         open_violations=int(violations or 0),
@@ -401,14 +408,19 @@ def plan(
         or 0
     )
     page, pages = triage.page_bounds(total, page)
-    rows = db.session.execute(
+    ranked = db.session.execute(
         statement.where(*conditions)
         .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
         .limit(triage.PAGE_SIZE)
         .offset((page - 1) * triage.PAGE_SIZE)
     ).all()
+    ids = [row[0] for row in ranked]
+    entries = {
+        entry.id: entry
+        for entry in db.session.scalars(sa.select(RegisterEntry).where(RegisterEntry.id.in_(ids)))
+    }
     result = []
-    for row in rows:
+    for row in ranked:
         facts = _facts(row)
-        result.append(PlanRow(row[0], explain(facts, now), facts.open_inspection))
+        result.append(PlanRow(entries[row[0]], explain(facts, now), facts.open_inspection))
     return triage.ListPage(result, total, page, pages)

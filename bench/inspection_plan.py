@@ -54,10 +54,9 @@ MARK = "I-BNCH-"  # the synthetic inspections' references begin with it
 
 def _entries(count: int, rng: random.Random) -> list[uuid.UUID]:
     """`count` organisation ids of registered entries, drawn between the smallest and largest id."""
-    low, high = (
-        db.session.scalar(sa.select(sa.func.min(RegisterEntry.id))),
-        db.session.scalar(sa.select(sa.func.max(RegisterEntry.id))),
-    )
+    # By ORDER BY: PostgreSQL has no min() of a uuid.
+    low = db.session.scalar(sa.select(RegisterEntry.id).order_by(RegisterEntry.id).limit(1))
+    high = db.session.scalar(sa.select(RegisterEntry.id).order_by(RegisterEntry.id.desc()).limit(1))
     if low is None or high is None:
         return []
     found = []

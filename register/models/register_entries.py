@@ -44,6 +44,15 @@ class RegisterEntry(TimestampMixin, Model):
     __table_args__ = (
         sa.Index("ix_register_entries_sort", "sort_name", "registration_number"),
         sa.Index("ix_register_entries_status", "status"),
+        # The inspection plan reads holders without history in score order from here.
+        sa.Index(
+            "ix_register_entries_plan",
+            "special_categories",
+            "cross_border",
+            "max_subjects",
+            "sort_name",
+            "registration_number",
+        ),
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(

@@ -380,12 +380,7 @@ class PlanRow:
     open_inspection: bool
 
 
-def plan(
-    filters: PlanFilters, page: int = 1, now: datetime | None = None
-) -> triage.ListPage[PlanRow]:
-    """Registered holders, highest score first (then by name), 50 a page, in two queries."""
-    now = now or utcnow()
-    statement, score = _facts_select(now)
+def _conditions(filters: PlanFilters) -> list[Any]:
     conditions: list[Any] = [RegisterEntry.status.in_(list(PLANNED_STATUSES))]
     if filters.region:
         conditions.append(RegisterEntry.region_code == filters.region)
@@ -403,24 +398,195 @@ def plan(
                 Inspection.status.in_(list(OPEN_INSPECTION_STATUSES)),
             )
         )
+    return conditions
+
+
+def ranking_in_one_query(
+    filters: PlanFilters, limit: int, offset: int = 0, now: datetime | None = None
+) -> list[Any]:
+    """The plan's rows by one SQL query that scores every holder: simple, and the reference the
+    faster `plan` is tested against (it reads the whole register: seconds at national scale)."""
+    now = now or utcnow()
+    statement, score = _facts_select(now)
+    return list(
+        db.session.execute(
+            statement.where(*_conditions(filters))
+            .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+    )
+
+
+# -- the plan at national scale ----------------------------------------------------------------
+#
+# Most holders have no history: no breach report or upheld complaint in the window, no open
+# violation, no inspection. Their score is fixed by their entry alone (special categories,
+# transfers abroad, the largest subject bucket) plus the points of "never inspected". So the
+# plan merges two short lists: the holders with a history, scored in full by SQL (a few
+# thousand at most), and the best of the others, read in score order from the index
+# ix_register_entries_plan (special categories, cross-border, largest bucket, then the results'
+# order): one short index range per combination of those three, highest scores first, until a
+# page is full. A page costs milliseconds whatever the size of the register.
+
+_CHUNK = 200
+
+
+def _history(now: datetime) -> set[uuid.UUID]:
+    """The organisations with a history that scores (one query over the small tables)."""
+    parts = _subquery_facts(now)
+    union = sa.union(*(sa.select(part.c.organisation_id) for part in parts.values()))
+    return set(db.session.scalars(sa.select(union.subquery().c.organisation_id)))
+
+
+def _combinations() -> list[tuple[int, bool, bool, int | None]]:
+    """Each (special, cross-border, largest bucket) present in the register, with the score of
+    a holder without history that has it; highest first. A loose index scan: a few probes."""
+    found: list[tuple[bool, bool, int | None]] = []
+    for special in (True, False):
+        for cross in (True, False):
+            same = (
+                RegisterEntry.special_categories == special,
+                RegisterEntry.cross_border == cross,
+            )
+            bound: int | None = None
+            while True:
+                below = [RegisterEntry.max_subjects < bound] if bound is not None else []
+                bound = db.session.scalar(
+                    sa.select(RegisterEntry.max_subjects)
+                    .where(*same, RegisterEntry.max_subjects.is_not(None), *below)
+                    .order_by(RegisterEntry.max_subjects.desc())
+                    .limit(1)
+                )
+                if bound is None:
+                    break
+                found.append((special, cross, bound))
+            if db.session.scalar(
+                sa.select(RegisterEntry.id)
+                .where(*same, RegisterEntry.max_subjects.is_(None))
+                .limit(1)
+            ):
+                found.append((special, cross, None))
+    scored = [
+        (
+            (SPECIAL_POINTS if special else 0)
+            + (CROSS_BORDER_POINTS if cross else 0)
+            + _subject_points(bound)
+            + NEVER_INSPECTED_POINTS,
+            special,
+            cross,
+            bound,
+        )
+        for special, cross, bound in found
+    ]
+    return sorted(scored, key=lambda item: -item[0])
+
+
+_NARROW = (
+    RegisterEntry.id,
+    RegisterEntry.special_categories,
+    RegisterEntry.cross_border,
+    RegisterEntry.max_subjects,
+    RegisterEntry.sort_name,
+    RegisterEntry.registration_number,
+    RegisterEntry.organisation_id,
+)
+
+
+def _without_history(
+    combination: tuple[int, bool, bool, int | None],
+    conditions: list[Any],
+    history: set[uuid.UUID],
+    wanted: int,
+) -> list[Any]:
+    """Up to `wanted` holders of one combination without history, in the results' order."""
+    _score, special, cross, bound = combination
+    same = [
+        RegisterEntry.special_categories == special,
+        RegisterEntry.cross_border == cross,
+        RegisterEntry.max_subjects.is_(None)
+        if bound is None
+        else RegisterEntry.max_subjects == bound,
+    ]
+    rows: list[Any] = []
+    after: tuple[str, str] | None = None
+    while len(rows) < wanted:
+        keyset = (
+            [
+                sa.tuple_(RegisterEntry.sort_name, RegisterEntry.registration_number)
+                > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+            ]
+            if after is not None
+            else []
+        )
+        limit = wanted - len(rows) + _CHUNK
+        chunk = db.session.execute(
+            sa.select(*_NARROW)
+            .where(*same, *conditions, *keyset)
+            .order_by(RegisterEntry.sort_name, RegisterEntry.registration_number)
+            .limit(limit)
+        ).all()
+        rows += [row for row in chunk if row.organisation_id not in history]
+        if len(chunk) < limit:
+            break
+        after = (chunk[-1].sort_name, chunk[-1].registration_number)
+    return rows[:wanted]
+
+
+def plan(
+    filters: PlanFilters, page: int = 1, now: datetime | None = None
+) -> triage.ListPage[PlanRow]:
+    """Registered holders, highest score first (then by name), 50 a page."""
+    now = now or utcnow()
+    conditions = _conditions(filters)
     total = int(
         db.session.scalar(sa.select(sa.func.count()).select_from(RegisterEntry).where(*conditions))
         or 0
     )
     page, pages = triage.page_bounds(total, page)
-    ranked = db.session.execute(
-        statement.where(*conditions)
-        .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
-        .limit(triage.PAGE_SIZE)
-        .offset((page - 1) * triage.PAGE_SIZE)
-    ).all()
-    ids = [row[0] for row in ranked]
+    wanted = page * triage.PAGE_SIZE
+    history = _history(now)
+    statement, score = _facts_select(now)
+    # Holders with a history, scored in full.
+    candidates: list[tuple[int, str, str, Facts, uuid.UUID]] = []
+    if history:
+        for row in db.session.execute(
+            statement.add_columns(RegisterEntry.sort_name, RegisterEntry.registration_number)
+            .where(*conditions, RegisterEntry.organisation_id.in_(history))
+            .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
+            .limit(wanted)
+        ):
+            facts = _facts(tuple(row)[:10])
+            candidates.append(
+                (int(row.score), row.sort_name, row.registration_number, facts, row.id)
+            )
+    # The others, best first, until the page is full.
+    others: list[tuple[int, str, str, Facts, uuid.UUID]] = []
+    for combination in _combinations():
+        if len(others) >= wanted and combination[0] < others[-1][0]:
+            break
+        for row in _without_history(combination, conditions, history, wanted):
+            facts = Facts(
+                special_categories=bool(row.special_categories),
+                cross_border=bool(row.cross_border),
+                max_subjects=row.max_subjects,
+                breaches=0,
+                upheld_complaints=0,
+                open_violations=0,
+                last_inspected=None,
+            )
+            others.append((combination[0], row.sort_name, row.registration_number, facts, row.id))
+        others.sort(key=lambda item: (-item[0], item[1], item[2]))
+        del others[wanted:]
+    merged = sorted(candidates + others, key=lambda item: (-item[0], item[1], item[2]))
+    shown = merged[(page - 1) * triage.PAGE_SIZE : wanted]
+    ids = [item[4] for item in shown]
     entries = {
         entry.id: entry
         for entry in db.session.scalars(sa.select(RegisterEntry).where(RegisterEntry.id.in_(ids)))
     }
-    result = []
-    for row in ranked:
-        facts = _facts(row)
-        result.append(PlanRow(entries[row[0]], explain(facts, now), facts.open_inspection))
+    result = [
+        PlanRow(entries[entry_id], explain(facts, now), facts.open_inspection)
+        for _score, _name, _number, facts, entry_id in shown
+    ]
     return triage.ListPage(result, total, page, pages)

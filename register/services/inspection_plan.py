@@ -13,10 +13,11 @@ The score is a sum of terms, each from one fact about the holder:
                           2 more than 2 years, 1 more than 1 year ago
 
 A violation is open while an order issued for it is not settled, or, when no order names it,
-while its inspection is not closed. The terms are data (`TERMS`): the plan's ranking is one SQL
-query that computes the same sum in the database (so the plan orders all registered holders
-without loading them), and `risk_for` explains one holder's score term by term from the same
-facts. A test checks that both agree.
+while its inspection is not closed. The terms are data: `points` gives each term's points
+from a holder's facts, `explain` says why, term by term. The plan ranks every registered
+holder without reading the whole register (see "the plan at national scale" below); a
+reference ranking that sums the same terms in one SQL query over every holder is kept for the
+tests, which check that both agree, and for `risk_for`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_date, ngettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql
 
 from register.database import utcnow
 from register.extensions import db
@@ -119,8 +121,10 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
-def _subject_points(max_subjects: int | None) -> int:
-    for bound, points in subject_tiers():
+def _subject_points(
+    max_subjects: int | None, tiers: tuple[tuple[int, int], ...] | None = None
+) -> int:
+    for bound, points in tiers or subject_tiers():
         if max_subjects is not None and max_subjects >= bound:
             return points
     return 0
@@ -135,9 +139,26 @@ def _age_points(last: datetime | None, now: datetime) -> int:
     return 0
 
 
+def points(
+    facts: Facts, now: datetime, tiers: tuple[tuple[int, int], ...] | None = None
+) -> dict[str, int]:
+    """Each term's points (the score is their sum); `explain` says why. `tiers`: the subject
+    tiers, when the caller scores many holders and has read them once."""
+    return {
+        "special_categories": SPECIAL_POINTS if facts.special_categories else 0,
+        "subjects": _subject_points(facts.max_subjects, tiers),
+        "cross_border": CROSS_BORDER_POINTS if facts.cross_border else 0,
+        "breaches": PER_BREACH * min(facts.breaches, MAX_BREACHES),
+        "upheld_complaints": PER_UPHELD * min(facts.upheld_complaints, MAX_UPHELD),
+        "open_violations": PER_VIOLATION * min(facts.open_violations, MAX_VIOLATIONS),
+        "last_inspection": _age_points(facts.last_inspected, now),
+    }
+
+
 def explain(facts: Facts, now: datetime | None = None) -> Risk:
     """The terms of a holder's score, each with the fact, its points and why."""
     now = now or utcnow()
+    scored = points(facts, now)
     terms = []
 
     def term(code: str, value: str, points: int, explanation: Any) -> None:
@@ -146,7 +167,7 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
     term(
         "special_categories",
         str(_l("Yes") if facts.special_categories else _l("No")),
-        SPECIAL_POINTS if facts.special_categories else 0,
+        scored["special_categories"],
         _l("%(points)s points when any array holds special categories.", points=SPECIAL_POINTS),
     )
     tiers = ", ".join(
@@ -158,19 +179,19 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
         str(_l("From %(number)s", number=_number(facts.max_subjects)))
         if facts.max_subjects is not None
         else str(_l("Not given")),
-        _subject_points(facts.max_subjects),
+        scored["subjects"],
         _l("Points by the largest array's number of subjects: %(tiers)s.", tiers=tiers),
     )
     term(
         "cross_border",
         str(_l("Yes") if facts.cross_border else _l("No")),
-        CROSS_BORDER_POINTS if facts.cross_border else 0,
+        scored["cross_border"],
         _l("%(points)s points when any array transfers data abroad.", points=CROSS_BORDER_POINTS),
     )
     term(
         "breaches",
         ngettext("%(num)d report", "%(num)d reports", facts.breaches),
-        PER_BREACH * min(facts.breaches, MAX_BREACHES),
+        scored["breaches"],
         _l(
             "%(points)s points per report, at most %(most)s counted.",
             points=PER_BREACH,
@@ -180,7 +201,7 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
     term(
         "upheld_complaints",
         ngettext("%(num)d complaint", "%(num)d complaints", facts.upheld_complaints),
-        PER_UPHELD * min(facts.upheld_complaints, MAX_UPHELD),
+        scored["upheld_complaints"],
         _l(
             "%(points)s points per upheld complaint, at most %(most)s counted.",
             points=PER_UPHELD,
@@ -190,7 +211,7 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
     term(
         "open_violations",
         ngettext("%(num)d violation", "%(num)d violations", facts.open_violations),
-        PER_VIOLATION * min(facts.open_violations, MAX_VIOLATIONS),
+        scored["open_violations"],
         _l(
             "%(points)s points per violation whose orders are not settled, at most %(most)s "
             "counted.",
@@ -203,7 +224,7 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
         str(_l("Closed on %(date)s", date=format_date(facts.last_inspected, "medium")))
         if facts.last_inspected is not None
         else str(_l("Never inspected")),
-        _age_points(facts.last_inspected, now),
+        scored["last_inspection"],
         _l(
             "%(never)s points if never inspected; 3 if more than 3 years ago, 2 if more than "
             "2, 1 if more than 1.",
@@ -380,7 +401,8 @@ class PlanRow:
     open_inspection: bool
 
 
-def _conditions(filters: PlanFilters) -> list[Any]:
+def _conditions(filters: PlanFilters, *, under_way: bool = True) -> list[Any]:
+    """The plan's filters; without `under_way`, holders with an inspection under way stay in."""
     conditions: list[Any] = [RegisterEntry.status.in_(list(PLANNED_STATUSES))]
     if filters.region:
         conditions.append(RegisterEntry.region_code == filters.region)
@@ -391,7 +413,7 @@ def _conditions(filters: PlanFilters) -> list[Any]:
         conditions.append(
             RegisterEntry.organisation_id.in_(sa.select(Organisation.id).where(found))
         )
-    if not filters.include_open:
+    if under_way and not filters.include_open:
         conditions.append(
             ~sa.exists().where(
                 Inspection.organisation_id == RegisterEntry.organisation_id,
@@ -432,11 +454,38 @@ def ranking_in_one_query(
 _CHUNK = 200
 
 
-def _history(now: datetime) -> set[uuid.UUID]:
-    """The organisations with a history that scores (one query over the small tables)."""
+def _history_counts(now: datetime) -> dict[str, dict[uuid.UUID, Any]]:
+    """Per organisation with a history: its breach reports, upheld complaints and open
+    violations counted, and its last closed inspection and inspections under way."""
     parts = _subquery_facts(now)
-    union = sa.union(*(sa.select(part.c.organisation_id) for part in parts.values()))
-    return set(db.session.scalars(sa.select(union.subquery().c.organisation_id)))
+    found: dict[str, dict[uuid.UUID, Any]] = {}
+    for name in ("breaches", "upheld", "violations"):
+        part = parts[name]
+        found[name] = {
+            organisation: int(n)
+            for organisation, n in db.session.execute(sa.select(part.c.organisation_id, part.c.n))
+        }
+    inspected = parts["inspected"]
+    found["inspected"] = {
+        organisation: (last, int(open_count or 0))
+        for organisation, last, open_count in db.session.execute(
+            sa.select(inspected.c.organisation_id, inspected.c.last, inspected.c.open)
+        )
+    }
+    return found
+
+
+_HISTORY_CHUNK = 5000  # organisation ids per query (SQLite allows 32,766 parameters)
+
+
+def _among(ids: list[uuid.UUID]) -> sa.ColumnElement[bool]:
+    """The entries of these organisations: one array parameter on PostgreSQL (an index probe
+    each), a list on SQLite."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return RegisterEntry.organisation_id == sa.any_(
+            sa.bindparam("organisations", ids, type_=postgresql.ARRAY(sa.Uuid()))
+        )
+    return RegisterEntry.organisation_id.in_(ids)
 
 
 def _combinations() -> list[tuple[int, bool, bool, int | None]]:
@@ -533,33 +582,65 @@ def _without_history(
     return rows[:wanted]
 
 
+def _count(filters: PlanFilters) -> int:
+    """How many holders the plan ranks: the entries that match, less those with an inspection
+    under way (a join of the few open inspections, not a test of every entry)."""
+    plain = _conditions(filters, under_way=False)
+    total = int(
+        db.session.scalar(sa.select(sa.func.count()).select_from(RegisterEntry).where(*plain)) or 0
+    )
+    if filters.include_open:
+        return total
+    under_way = sa.select(Inspection.organisation_id).where(
+        Inspection.status.in_(list(OPEN_INSPECTION_STATUSES))
+    )
+    return total - int(
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RegisterEntry)
+            .where(*plain, RegisterEntry.organisation_id.in_(under_way))
+        )
+        or 0
+    )
+
+
 def plan(
     filters: PlanFilters, page: int = 1, now: datetime | None = None
 ) -> triage.ListPage[PlanRow]:
     """Registered holders, highest score first (then by name), 50 a page."""
     now = now or utcnow()
     conditions = _conditions(filters)
-    total = int(
-        db.session.scalar(sa.select(sa.func.count()).select_from(RegisterEntry).where(*conditions))
-        or 0
-    )
+    total = _count(filters)
     page, pages = triage.page_bounds(total, page)
     wanted = page * triage.PAGE_SIZE
-    history = _history(now)
-    statement, score = _facts_select(now)
-    # Holders with a history, scored in full.
+    tiers = subject_tiers()
+    # Holders with a history, scored in Python from the small tables' counts (each count one
+    # query) and their entries, probed by organisation a chunk at a time.
+    counts = _history_counts(now)
+    history = set().union(*(found.keys() for found in counts.values()))
     candidates: list[tuple[int, str, str, Facts, uuid.UUID]] = []
-    if history:
-        for row in db.session.execute(
-            statement.add_columns(RegisterEntry.sort_name, RegisterEntry.registration_number)
-            .where(*conditions, RegisterEntry.organisation_id.in_(history))
-            .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
-            .limit(wanted)
+    ordered = list(history)
+    connection = db.session.connection()  # plain rows: thousands of them, no ORM needed
+    for first in range(0, len(ordered), _HISTORY_CHUNK):
+        for row in connection.execute(
+            sa.select(*_NARROW).where(*conditions, _among(ordered[first : first + _HISTORY_CHUNK]))
         ):
-            facts = _facts(tuple(row)[:10])
-            candidates.append(
-                (int(row.score), row.sort_name, row.registration_number, facts, row.id)
+            organisation = row.organisation_id
+            last, open_count = counts["inspected"].get(organisation, (None, 0))
+            facts = Facts(
+                special_categories=bool(row.special_categories),
+                cross_border=bool(row.cross_border),
+                max_subjects=row.max_subjects,
+                breaches=counts["breaches"].get(organisation, 0),
+                upheld_complaints=counts["upheld"].get(organisation, 0),
+                open_violations=counts["violations"].get(organisation, 0),
+                last_inspected=last,
+                open_inspection=bool(open_count),
             )
+            score = sum(points(facts, now, tiers).values())
+            candidates.append((score, row.sort_name, row.registration_number, facts, row.id))
+    candidates.sort(key=lambda item: (-item[0], item[1], item[2]))
+    del candidates[wanted:]
     # The others, best first, until the page is full.
     others: list[tuple[int, str, str, Facts, uuid.UUID]] = []
     for combination in _combinations():

@@ -44,6 +44,8 @@ class RegisterEntry(TimestampMixin, Model):
     __table_args__ = (
         sa.Index("ix_register_entries_sort", "sort_name", "registration_number"),
         sa.Index("ix_register_entries_status", "status"),
+        # The inspection plan counts the holders it ranks, by region or sector, from here alone.
+        sa.Index("ix_register_entries_status_place", "status", "region_code", "sector_code"),
         # The inspection plan reads holders without history in score order from here.
         sa.Index(
             "ix_register_entries_plan",

@@ -47,7 +47,7 @@ from register.models import (
     Role,
 )
 from register.permissions import roles_required
-from register.services import activity, inspection_plan, inspections, reference
+from register.services import accounts, activity, inspection_plan, inspections, reference
 from register.services.inspections import InspectionError
 
 REVIEWERS = (Role.INSPECTOR, Role.SUPERVISOR)
@@ -292,7 +292,7 @@ def _page(
         order_form=order_form,
         order_forms=order_forms,
         may_act=inspections.may_act(current_user, inspection),
-        names=inspections.user_names(staff_ids),
+        names=accounts.user_names(staff_ids),
         documents=inspections.answer_documents(answers),
         status_labels=inspections.STATUS_LABELS,
         kind_labels=inspections.KIND_LABELS,

@@ -7,6 +7,8 @@ written to the activity log as a security event (committed on its own).
 from __future__ import annotations
 
 import enum
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -330,3 +332,15 @@ def sign_out_everywhere(user: User, actor: User | None = None) -> None:
         object_id=str(user.id),
     )
     db.session.flush()
+
+
+def user_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+    """The names of the users with these ids (the e-mail address when a name is missing), in
+    one query; None and unknown ids are left out."""
+    wanted = {value for value in ids if value is not None}
+    if not wanted:
+        return {}
+    return {
+        user.id: str(user.full_name or user.email or "")
+        for user in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))
+    }

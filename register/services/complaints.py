@@ -36,14 +36,13 @@ from register.models import (
     RegisterEntry,
     User,
 )
-from register.services import activity, registry, triage, working_days
+from register.services import activity, registry, tokens, triage, working_days
 from register.services.notifications import notify_address
 from register.services.triage import StaleRecord, TriageError
 
 OBJECT_TYPE = "complaint"
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 200
-RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L or U to misread
 
 STATUS_LABELS: dict[ComplaintStatus, Any] = {
     ComplaintStatus.RECEIVED: _l("Received"),
@@ -84,8 +83,7 @@ def new_token() -> str:
 
 def new_receipt_number() -> str:
     """A receipt number like C-7KQ4-M2XD: random, so it tells nobody how many were filed."""
-    characters = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
-    return f"C-{characters[:4]}-{characters[4:]}"
+    return tokens.readable_reference("C")
 
 
 # -- filing --------------------------------------------------------------------------------

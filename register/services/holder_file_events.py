@@ -13,13 +13,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from register.extensions import db
 from register.i18n import agency_timezone
-from register.models import User
+from register.services import accounts
 
 
 class Group(enum.StrEnum):
@@ -169,10 +167,8 @@ class EventCollector:
 
 
 def actor_names(actor_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not actor_ids:
-        return {}
-    users = db.session.scalars(sa.select(User).where(User.id.in_(actor_ids)))
-    return {user.id: user.full_name or user.email or "" for user in users}
+    """The actors' names (one query)."""
+    return accounts.user_names(actor_ids)
 
 
 def local_date(moment: datetime) -> date:

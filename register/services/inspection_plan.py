@@ -16,8 +16,8 @@ A violation is open while an order issued for it is not settled, or, when no ord
 while its inspection is not closed. The terms are data: `points` gives each term's points
 from a holder's facts, `explain` says why, term by term. The plan ranks every registered
 holder without reading the whole register (see "the plan at national scale" below); a
-reference ranking that sums the same terms in one SQL query over every holder is kept for the
-tests, which check that both agree, and for `risk_for`.
+reference ranking that reads every holder's facts in one query and scores each with the same
+`points` is kept for the tests, which check that both agree (its query also serves `risk_for`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import current_app
@@ -234,12 +234,7 @@ def explain(facts: Facts, now: datetime | None = None) -> Risk:
     return Risk(sum(t.points for t in terms), terms)
 
 
-# -- the same sum in SQL ---------------------------------------------------------------------
-
-
-def _capped(count: Any, per: int, most: int) -> Any:
-    value = sa.func.coalesce(count, 0)
-    return sa.case((value > most, per * most), else_=value * per)
+# -- the facts, read from the database ------------------------------------------------------
 
 
 def _subquery_facts(now: datetime) -> dict[str, Any]:
@@ -298,35 +293,11 @@ def _subquery_facts(now: datetime) -> dict[str, Any]:
     }
 
 
-def _score_expression(parts: dict[str, Any], now: datetime) -> Any:
-    subjects = sa.case(
-        *[(RegisterEntry.max_subjects >= bound, points) for bound, points in subject_tiers()],
-        else_=0,
-    )
-    last = parts["inspected"].c.last
-    age = sa.case(
-        (last.is_(None), NEVER_INSPECTED_POINTS),
-        *[(last < now - years * YEAR, points) for years, points in INSPECTION_AGE_TIERS],
-        else_=0,
-    )
-    return (
-        sa.case((RegisterEntry.special_categories, SPECIAL_POINTS), else_=0)
-        + subjects
-        + sa.case((RegisterEntry.cross_border, CROSS_BORDER_POINTS), else_=0)
-        + _capped(parts["breaches"].c.n, PER_BREACH, MAX_BREACHES)
-        + _capped(parts["upheld"].c.n, PER_UPHELD, MAX_UPHELD)
-        + _capped(parts["violations"].c.n, PER_VIOLATION, MAX_VIOLATIONS)
-        + age
-    )
-
-
-def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
+def _facts_select(now: datetime) -> sa.Select[Any]:
+    """Each entry's id and the facts of its score (narrow: never the published snapshot)."""
     parts = _subquery_facts(now)
-    score = _score_expression(parts, now).label("score")
-    statement = (
+    return (
         sa.select(
-            # Narrow: the ranking reads these columns only; the page's 50 entries are loaded
-            # whole afterwards, so the scan of the register never reads the published snapshots.
             RegisterEntry.id,
             RegisterEntry.special_categories,
             RegisterEntry.cross_border,
@@ -336,7 +307,6 @@ def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
             parts["violations"].c.n,
             parts["inspected"].c.last,
             parts["inspected"].c.open,
-            score,
         )
         .outerjoin(
             parts["breaches"], parts["breaches"].c.organisation_id == RegisterEntry.organisation_id
@@ -353,13 +323,10 @@ def _facts_select(now: datetime) -> tuple[sa.Select[Any], Any]:
             parts["inspected"].c.organisation_id == RegisterEntry.organisation_id,
         )
     )
-    return statement, score
 
 
 def _facts(row: Any) -> Facts:
-    _id, special, cross_border, max_subjects, breaches, upheld, violations, last, open_count, _ = (
-        row
-    )
+    _id, special, cross_border, max_subjects, breaches, upheld, violations, last, open_count = row
     return Facts(
         special_categories=bool(special),
         cross_border=bool(cross_border),
@@ -375,9 +342,8 @@ def _facts(row: Any) -> Facts:
 def risk_for(organisation_id: uuid.UUID, now: datetime | None = None) -> Risk | None:
     """One holder's score, term by term; None if it has no register entry."""
     now = now or utcnow()
-    statement, _score = _facts_select(now)
     row = db.session.execute(
-        statement.where(RegisterEntry.organisation_id == organisation_id)
+        _facts_select(now).where(RegisterEntry.organisation_id == organisation_id)
     ).first()
     return explain(_facts(row), now) if row is not None else None
 
@@ -423,21 +389,34 @@ def _conditions(filters: PlanFilters, *, under_way: bool = True) -> list[Any]:
     return conditions
 
 
+class Ranked(NamedTuple):
+    """An entry's place in the reference ranking."""
+
+    id: uuid.UUID
+    score: int
+
+
 def ranking_in_one_query(
     filters: PlanFilters, limit: int, offset: int = 0, now: datetime | None = None
-) -> list[Any]:
-    """The plan's rows by one SQL query that scores every holder: simple, and the reference the
-    faster `plan` is tested against (it reads the whole register: seconds at national scale)."""
+) -> list[Ranked]:
+    """The plan's rows by scoring every holder (one query for their facts, `points` for the
+    score): simple, and the reference the faster `plan` is tested against. It reads the whole
+    register: seconds at national scale."""
     now = now or utcnow()
-    statement, score = _facts_select(now)
-    return list(
-        db.session.execute(
-            statement.where(*_conditions(filters))
-            .order_by(score.desc(), RegisterEntry.sort_name, RegisterEntry.registration_number)
-            .limit(limit)
-            .offset(offset)
-        ).all()
+    tiers = subject_tiers()
+    rows = db.session.execute(
+        _facts_select(now)
+        .add_columns(RegisterEntry.sort_name, RegisterEntry.registration_number)
+        .where(*_conditions(filters))
     )
+    scored = []
+    for row in rows:
+        score = sum(points(_facts(tuple(row)[:9]), now, tiers).values())
+        scored.append((-score, row.sort_name, row.registration_number, row.id))
+    scored.sort()
+    return [Ranked(entry_id, -score) for score, _name, _number, entry_id in scored][
+        offset : offset + limit
+    ]
 
 
 # -- the plan at national scale ----------------------------------------------------------------

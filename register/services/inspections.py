@@ -19,11 +19,10 @@ confidential text itself. Services flush; the request commits.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +35,6 @@ from register.extensions import db
 from register.i18n import agency_timezone
 from register.models import (
     AWAITING_HOLDER_STATUSES,
-    OPEN_INSPECTION_STATUSES,
     SETTLED_ORDER_STATUSES,
     AnswerDecision,
     BreachReport,
@@ -57,7 +55,7 @@ from register.models import (
     User,
     inspection_inspectors,
 )
-from register.services import activity, documents, reference, triage
+from register.services import activity, documents, reference, tokens, triage
 from register.services.members import members_of
 from register.services.notifications import local_link, notify
 from register.services.triage import StaleRecord, TriageError
@@ -100,13 +98,6 @@ class StaleInspection(StaleRecord, InspectionError):
 def today() -> date:
     """Today in the agency's time zone."""
     return utcnow().astimezone(agency_timezone()).date()
-
-
-def new_reference() -> str:
-    """A reference like I-7KQ4-M2XD: random, so it tells nobody how many there are."""
-    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-    part = "".join(secrets.choice(alphabet) for _ in range(8))
-    return f"I-{part[:4]}-{part[4:]}"
 
 
 # -- who may do what -----------------------------------------------------------------------
@@ -256,27 +247,24 @@ def plan_inspection(
     if details.planned_start is None or details.planned_end is None:  # problems() said so
         raise InspectionError(_l("Enter the planned dates"), field="planned_start")
     inspectors = list(db.session.scalars(sa.select(User).where(User.id.in_(details.inspector_ids))))
-    for _attempt in range(5):
-        inspection = Inspection(
-            id=uuid.uuid4(),
-            reference=new_reference(),
-            organisation_id=organisation.id,
-            kind=details.kind,
-            legal_ground=details.legal_ground.strip()[:500],
-            planned_start=details.planned_start,
-            planned_end=details.planned_end,
-            breach_report_id=details.breach_report_id
-            if details.kind is InspectionKind.BREACH
-            else None,
-            complaint_id=details.complaint_id if details.kind is InspectionKind.COMPLAINT else None,
-            created_by_id=user.id,
-            risk_score=risk_score,
-        )
-        taken = db.session.scalar(
-            sa.select(Inspection.id).where(Inspection.reference == inspection.reference)
-        )
-        if taken is None:
-            break
+    reference = tokens.readable_reference("I")
+    while db.session.scalar(sa.select(Inspection.id).where(Inspection.reference == reference)):
+        reference = tokens.readable_reference("I")  # taken (1 in 30^8 per inspection): again
+    inspection = Inspection(
+        id=uuid.uuid4(),
+        reference=reference,
+        organisation_id=organisation.id,
+        kind=details.kind,
+        legal_ground=details.legal_ground.strip()[:500],
+        planned_start=details.planned_start,
+        planned_end=details.planned_end,
+        breach_report_id=details.breach_report_id
+        if details.kind is InspectionKind.BREACH
+        else None,
+        complaint_id=details.complaint_id if details.kind is InspectionKind.COMPLAINT else None,
+        created_by_id=user.id,
+        risk_score=risk_score,
+    )
     db.session.add(inspection)
     db.session.flush()
     db.session.execute(
@@ -287,7 +275,6 @@ def plan_inspection(
     _record(inspection, "inspection.planned", user, kind=details.kind.value)
     subject = _l("Inspection %(reference)s planned", reference=inspection.reference)
     _tell_members(
-        organisation,
         inspection,
         "inspection.planned",
         subject,
@@ -349,23 +336,36 @@ def _update(
         raise StaleInspection(str(error)) from error
 
 
-def _not_now(inspection: Inspection) -> InspectionError:
+def _not_now(record: Inspection | InspectionOrder) -> InspectionError:
+    """The move does not start from the record's status."""
+    if isinstance(record, InspectionOrder):
+        return InspectionError(
+            _l(
+                "That cannot be done now: the order is %(status)s.",
+                status=str(ORDER_STATUS_LABELS[record.status]).lower(),
+            )
+        )
     return InspectionError(
         _l(
             "That cannot be done now: the inspection is %(status)s.",
-            status=str(STATUS_LABELS[inspection.status]).lower(),
+            status=str(STATUS_LABELS[record.status]).lower(),
         )
     )
+
+
+def _refuse_unless(
+    record: Inspection | InspectionOrder, expected_lock_version: int, allowed: Iterable[Any]
+) -> None:
+    """Refuse a move that does not start from the status the page showed. (When the page was
+    older than the record, the guarded update says who changed it instead.)"""
+    if record.status not in set(allowed) and record.lock_version == expected_lock_version:
+        raise _not_now(record)
 
 
 def start(inspection: Inspection, user: User, expected_lock_version: int) -> None:
     """planned → in progress (today)."""
     _guard(user, inspection)
-    if (
-        inspection.status is not InspectionStatus.PLANNED
-        and inspection.lock_version == expected_lock_version
-    ):
-        raise _not_now(inspection)
+    _refuse_unless(inspection, expected_lock_version, [InspectionStatus.PLANNED])
     _update(
         inspection,
         expected_lock_version,
@@ -374,7 +374,6 @@ def start(inspection: Inspection, user: User, expected_lock_version: int) -> Non
     )
     _record(inspection, "inspection.started", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection.started",
         _l("Inspection %(reference)s has started", reference=inspection.reference),
@@ -409,11 +408,7 @@ def write_report(
 ) -> None:
     """in progress → report: the findings are required."""
     _guard(user, inspection)
-    if (
-        inspection.status is not InspectionStatus.IN_PROGRESS
-        and inspection.lock_version == expected_lock_version
-    ):
-        raise _not_now(inspection)
+    _refuse_unless(inspection, expected_lock_version, [InspectionStatus.IN_PROGRESS])
     if not findings.strip():
         raise InspectionError(_l("Write the findings before the report"), field="findings")
     _check_length(findings, "findings")
@@ -427,7 +422,6 @@ def write_report(
     db.session.flush()
     _record(inspection, "inspection.reported", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection.reported",
         _l("Inspection %(reference)s: report written", reference=inspection.reference),
@@ -478,7 +472,6 @@ def close(inspection: Inspection, user: User, expected_lock_version: int) -> Non
     )
     _record(inspection, "inspection.closed", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection.closed",
         _l("Inspection %(reference)s closed", reference=inspection.reference),
@@ -583,7 +576,6 @@ def issue_order(
     db.session.flush()
     _record_order(order, "inspection_order.issued", user, due_on=due_on.isoformat())
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection_order.issued",
         _l(
@@ -602,15 +594,6 @@ def issue_order(
     return order
 
 
-def _order_not_now(order: InspectionOrder) -> InspectionError:
-    return InspectionError(
-        _l(
-            "That cannot be done now: the order is %(status)s.",
-            status=str(ORDER_STATUS_LABELS[order.status]).lower(),
-        )
-    )
-
-
 def answer_order(
     order: InspectionOrder,
     user: User,
@@ -619,8 +602,7 @@ def answer_order(
     files: list[tuple[str, bytes]],
 ) -> OrderAnswer:
     """The holder's answer (text and up to MAX_FILES documents): open or returned → answered."""
-    if order.status not in AWAITING_HOLDER_STATUSES and order.lock_version == expected_lock_version:
-        raise _order_not_now(order)
+    _refuse_unless(order, expected_lock_version, AWAITING_HOLDER_STATUSES)
     if not (text or "").strip():
         raise InspectionError(_l("Write your answer"), field="text")
     _check_length(text, "text")
@@ -689,8 +671,7 @@ def accept_answer(order: InspectionOrder, user: User, expected_lock_version: int
     """answered → accepted: the order is settled."""
     inspection = order.inspection
     _guard(user, inspection)
-    if order.status is not OrderStatus.ANSWERED and order.lock_version == expected_lock_version:
-        raise _order_not_now(order)
+    _refuse_unless(order, expected_lock_version, [OrderStatus.ANSWERED])
     now = utcnow()
     _update(
         order,
@@ -706,7 +687,6 @@ def accept_answer(order: InspectionOrder, user: User, expected_lock_version: int
     db.session.flush()
     _record_order(order, "inspection_order.accepted", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection_order.accepted",
         _l(
@@ -729,8 +709,7 @@ def return_answer(
     """answered → returned, with grounds the holder reads."""
     inspection = order.inspection
     _guard(user, inspection)
-    if order.status is not OrderStatus.ANSWERED and order.lock_version == expected_lock_version:
-        raise _order_not_now(order)
+    _refuse_unless(order, expected_lock_version, [OrderStatus.ANSWERED])
     if not (grounds or "").strip():
         raise InspectionError(_l("Give the grounds for returning the answer"), field="grounds")
     _check_length(grounds, "grounds")
@@ -744,7 +723,6 @@ def return_answer(
     db.session.flush()
     _record_order(order, "inspection_order.returned", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection_order.returned",
         _l(
@@ -769,8 +747,7 @@ def withdraw_order(
     inspection = order.inspection
     _guard(user, inspection)
     allowed = [OrderStatus.OPEN, OrderStatus.ANSWERED, OrderStatus.RETURNED]
-    if order.status not in allowed and order.lock_version == expected_lock_version:
-        raise _order_not_now(order)
+    _refuse_unless(order, expected_lock_version, allowed)
     if inspection.status is InspectionStatus.CLOSED:
         raise _not_now(inspection)
     if not (grounds or "").strip():
@@ -786,7 +763,6 @@ def withdraw_order(
     db.session.flush()
     _record_order(order, "inspection_order.withdrawn", user)
     _tell_members(
-        organisation_of(inspection),
         inspection,
         "inspection_order.withdrawn",
         _l(
@@ -843,13 +819,10 @@ def _holder_order_link(order: InspectionOrder) -> str:
 
 
 def _tell_members(
-    organisation: Organisation,
-    inspection: Inspection,
-    kind: str,
-    subject: Any,
-    body: Any,
-    link: str | None = None,
+    inspection: Inspection, kind: str, subject: Any, body: Any, link: str | None = None
 ) -> None:
+    """Every user of the inspected organisation (link: the inspection's page, unless given)."""
+    organisation = organisation_of(inspection)
     link = link or local_link(
         "holder.inspection", organisation_id=str(organisation.id), inspection_id=str(inspection.id)
     )
@@ -919,9 +892,6 @@ def inspections_of(organisation: Organisation) -> list[Inspection]:
     )
 
 
-answer_id_missing = uuid.UUID(int=0)
-
-
 def answer_documents(answers: Iterable[OrderAnswer]) -> dict[uuid.UUID, list[Document]]:
     """The documents of each answer (names only; contents are read for a download)."""
     ids = [answer.id for answer in answers]
@@ -935,7 +905,8 @@ def answer_documents(answers: Iterable[OrderAnswer]) -> dict[uuid.UUID, list[Doc
         .order_by(Document.created_at, Document.id)
     )
     for document in rows:
-        found.setdefault(document.order_answer_id or answer_id_missing, []).append(document)
+        if document.order_answer_id is not None:  # always: the query asked for these answers
+            found[document.order_answer_id].append(document)
     return found
 
 
@@ -946,17 +917,6 @@ def find_answer_document(order: InspectionOrder, document_id: uuid.UUID) -> Docu
         .join(OrderAnswer, OrderAnswer.id == Document.order_answer_id)
         .where(Document.id == document_id, OrderAnswer.order_id == order.id)
     )
-
-
-def user_names(ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
-    """Names of the users with these ids (one query)."""
-    wanted = {value for value in ids if value is not None}
-    if not wanted:
-        return {}
-    return {
-        user.id: str(user.full_name or user.email or "")
-        for user in db.session.scalars(sa.select(User).where(User.id.in_(wanted)))
-    }
 
 
 # -- the agency's list ---------------------------------------------------------------------
@@ -1060,18 +1020,3 @@ def requested_by(
         else Inspection.complaint_id == complaint_id
     )
     return db.session.scalar(sa.select(Inspection).where(condition).limit(1))
-
-
-def is_open(inspection: Inspection) -> bool:
-    """Not closed."""
-    return inspection.status in OPEN_INSPECTION_STATUSES
-
-
-def order_overdue(order: InspectionOrder, day: date | None = None) -> bool:
-    """Waiting for the holder after its due date."""
-    return order.is_overdue(day or today())
-
-
-def local_moment(moment: datetime | None) -> datetime | None:
-    """A stored time in the agency's time zone."""
-    return moment.astimezone(agency_timezone()) if moment is not None else None
